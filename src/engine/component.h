@@ -1,0 +1,60 @@
+// The base of every independently timed block (SM, L2 slice, router, DRAM channel).
+//
+// A component has exactly one SystemC process, step(), an SC_METHOD that
+//   * calls do_cycle(cycle) at a clock edge;
+//   * if that made progress, re-arms for the next edge;
+//   * otherwise sleeps until next_event() (its earliest known internal event) or until
+//     wake() is called (a port delivered a message or freed a slot), whichever comes first;
+//   * with no internal event, sleeps on wake() alone: an idle component costs nothing.
+#pragma once
+
+#include <systemc>
+
+#include <string>
+
+#include "src/engine/clock.h"
+#include "src/engine/env.h"
+#include "src/engine/types.h"
+
+namespace xpusim::engine {
+
+class Component : public sc_core::sc_module {
+ public:
+  SC_HAS_PROCESS(Component);
+  Component(sc_core::sc_module_name name, Env& env, ClockDomain clk);
+
+  // Run at the first clock edge strictly after now (new work arrived).
+  void wake();
+  // Run at the first clock edge at or after tick t (t >= now).
+  void wake_at(Tick t);
+
+  const ClockDomain& clock() const { return clk_; }
+  const std::string& path() const { return path_; }
+
+  // One cycle of work at `now`; returns whether anything happened.
+  virtual bool do_cycle(Cycle now) = 0;
+  // Earliest tick at which the component has something to do without new input; kNever if none.
+  virtual Tick next_event() const = 0;
+  // Whether it holds work that is not finished (used to tell a deadlock from completion).
+  virtual bool busy() const = 0;
+  // A readable account of the component's state, for deadlock and error dumps.
+  virtual std::string describe() const = 0;
+
+  // Last cycle at which do_cycle reported progress (watchdog).
+  Cycle last_progress() const { return last_progress_; }
+
+ protected:
+  Env& env_;
+  ClockDomain clk_;
+
+ private:
+  void step();
+
+  sc_core::sc_event wake_;
+  std::string path_;  // "gpu.sm[3]": SystemC path = config path = stat prefix
+  Cycle last_progress_ = 0;
+  Cycle last_run_ = 0;
+  bool ran_ = false;
+};
+
+}  // namespace xpusim::engine
