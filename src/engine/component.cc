@@ -41,7 +41,11 @@ void Component::step() {
     next_trigger(ClockDomain::until(clk_.next_edge(now), now), wake_);
     return;
   }
-  const Tick t = next_event();
+  Tick t = next_event();
+  for (const InputChannel* in : inputs_) {
+    const Tick r = in->next_ready();
+    if (r > now && r < t) t = r;  // a message still in flight
+  }
   if (t == kNever) {
     next_trigger(wake_);
   } else {

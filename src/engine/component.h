@@ -11,12 +11,21 @@
 #include <systemc>
 
 #include <string>
+#include <vector>
 
 #include "src/engine/clock.h"
 #include "src/engine/env.h"
 #include "src/engine/types.h"
 
 namespace xpusim::engine {
+
+// The receiving side of a channel, as its owner sees it when deciding how long to sleep.
+class InputChannel {
+ public:
+  virtual ~InputChannel() = default;
+  // Tick at which the oldest waiting message becomes visible; kNever when empty.
+  virtual Tick next_ready() const = 0;
+};
 
 class Component : public sc_core::sc_module {
  public:
@@ -43,6 +52,11 @@ class Component : public sc_core::sc_module {
   // Last cycle at which do_cycle reported progress (watchdog).
   Cycle last_progress() const { return last_progress_; }
 
+  // Channels delivering to this component (registered by Channel::bind). Their pending
+  // messages bound how long the component sleeps, so a wake-up that SystemC merged with an
+  // earlier notification is never lost.
+  void add_input(const InputChannel* ch) { inputs_.push_back(ch); }
+
  protected:
   Env& env_;
   ClockDomain clk_;
@@ -52,6 +66,7 @@ class Component : public sc_core::sc_module {
 
   sc_core::sc_event wake_;
   std::string path_;  // "gpu.sm[3]": SystemC path = config path = stat prefix
+  std::vector<const InputChannel*> inputs_;
   Cycle last_progress_ = 0;
   Cycle last_run_ = 0;
   bool ran_ = false;

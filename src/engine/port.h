@@ -22,7 +22,7 @@
 namespace xpusim::engine {
 
 template <typename T>
-class Channel {
+class Channel final : public InputChannel {
  public:
   Channel(std::string name, size_t capacity, Tick latency_ps = 0)
       : name_(std::move(name)), ring_(capacity), latency_(latency_ps) {
@@ -31,6 +31,7 @@ class Channel {
   void bind(Component* sender, Component* receiver) {
     sender_ = sender;
     receiver_ = receiver;
+    if (receiver) receiver->add_input(this);
   }
   const std::string& name() const { return name_; }
   size_t capacity() const { return ring_.size(); }
@@ -64,7 +65,7 @@ class Channel {
   const T& front() const { return ring_[head_].msg; }
   T& front() { return ring_[head_].msg; }
   // Tick at which the oldest message becomes visible; kNever when empty.
-  Tick next_ready() const { return size_ ? ring_[head_].ready : kNever; }
+  Tick next_ready() const override { return size_ ? ring_[head_].ready : kNever; }
   void pop(Tick now) {
     SIM_CHECK(size_ > 0, "pop on empty channel {}", name_);
     head_ = (head_ + 1) % ring_.size();

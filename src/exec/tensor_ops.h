@@ -28,6 +28,9 @@ struct MmaDesc {
 
 // Empty when the combination exists in PTX mma.sync (m16n8k4/k8 tf32, m16n8k8/k16 f16 and
 // bf16, m16n8k16/k32 e4m3/e5m2, m16n8k16/k32 s8/u8, m16n8k32/k64 s4/u4); otherwise why not.
+// Accepted: s8/u8 (and s4/u4) mixed between A and B, e4m3/e5m2 mixed; c == d; an f16
+// accumulator only with f16 inputs (the PTX 8.7 fp8 -> f16 form is not modelled); satfinite
+// only for integer inputs. Everything else, m8n8k4 included, is rejected.
 std::string mma_check(const MmaDesc& d);
 
 // Registers per lane of each operand.
@@ -35,7 +38,10 @@ int mma_regs_a(const MmaDesc& d);
 int mma_regs_b(const MmaDesc& d);
 int mma_regs_c(const MmaDesc& d);  // == mma_regs_d
 
-// D = A * B + C for the whole warp. D may alias C (or any other operand).
+// D = A * B + C for the whole warp. D may alias C (or any other operand). `d` must pass
+// mma_check() (other descriptors give unspecified results but never touch memory outside
+// the operands' registers). A NaN result is canonical: 0x7fffffff (f32) or 0x7fff (f16).
+// No heap allocation; each input element is decoded once per call.
 void mma_sync(const MmaDesc& d, const uint32_t* A, const uint32_t* B, const uint32_t* C, uint32_t* D);
 
 // Fragment maps: which matrix element lane `lane` holds as its element i of the operand.
@@ -56,6 +62,7 @@ Coord mma_frag_c(const MmaDesc& d, int lane, int i);
 // 16-bit elements; row r of matrix j comes from the shared-memory byte offset given by lane
 // 8*j + r. D[j * 32 + lane] receives matrix j's fragment. Returns false (and sets *err) when
 // a row address is misaligned (not 16 B) or runs past `smem_bytes`; nothing is written then.
+// Only lanes 0 .. 8*num-1 are checked and read. D may alias lane_addr; err may be null.
 bool ldmatrix(int num, bool trans, const uint32_t* lane_addr, const uint8_t* smem, uint32_t smem_bytes,
               uint32_t* D, std::string* err);
 

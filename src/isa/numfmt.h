@@ -14,8 +14,22 @@
 //        E2M1) give +max, as cvt.satfinite does;
 //      - subnormals are produced and decoded (no flush to zero) unless `ftz` is asked;
 //      - unsigned scale formats (UE8M0, UE4M3): negative inputs give 0 for UE4M3; UE8M0 has
-//        no zero, its smallest value 2^-127 (code 0) is the result for any x <= 2^-127.
-//  * TF32 is an FP32 bit pattern with the low 13 mantissa bits zero.
+//        no zero, its smallest value 2^-127 (code 0) is the result for any x <= 2^-127;
+//      - directed modes follow IEEE 754: when the rounding direction points toward zero for
+//        the input's sign (RZ; RM for x > 0; RP for x < 0) a finite overflow gives ±max
+//        whether or not `satfinite` is set; ±Inf inputs ignore the rounding mode;
+//      - overflow keeps the sign, also when it produces NaN (E4M3: -500 -> 0xff);
+//      - `ftz` applies to the result, after rounding: a result that is subnormal in the
+//        destination becomes a zero of the input's sign (so x just below min_normal that
+//        rounds up to min_normal stays min_normal). Inputs are doubles and are never
+//        flushed by encode(); an instruction with .ftz flushes its source operands with
+//        flush_subnormal() before computing.
+//  * TF32 is an FP32 bit pattern with the low 13 mantissa bits zero. Its subnormals are FP32
+//    subnormals with those bits zero (min 2^-136); its canonical NaN is 0x7fffe000.
+//  * FP64 through the 32-bit decode()/encode() sees only a zero-extended / low 32-bit
+//    pattern; use decode_fp64()/encode_fp64() (encode_fp64 canonicalises NaN to
+//    0x7fffffffffffffff).
+//  * UE4M3 keeps 7 value bits in an 8-bit container; decode() ignores bit 7.
 #pragma once
 
 #include <cstdint>
@@ -70,14 +84,20 @@ double decode_fp64(uint64_t code);
 uint32_t encode(Fmt f, double x, Round r = Round::RN, bool satfinite = false, bool ftz = false);
 uint64_t encode_fp64(double x);
 
-// Fast paths used by the executor's inner loops; same results as decode/encode.
+// x, or a zero of x's sign when x is nonzero and below f's smallest normal (.ftz inputs).
+double flush_subnormal(Fmt f, double x);
+
+// Fast paths used by the executor's inner loops; same results as decode/encode (with
+// satfinite = ftz = false). f16_to_f32 gives the canonical NaN 0x7fffffff for every NaN;
+// bf16_to_f32 widens the pattern as is (a NaN stays a NaN, payload kept).
 float f16_to_f32(uint16_t h);
 uint16_t f32_to_f16(float x, Round r = Round::RN);
 float bf16_to_f32(uint16_t h);
 uint16_t f32_to_bf16(float x, Round r = Round::RN);
 
 // Float to integer, as F2I/cvt.rni etc.: rounded with r, saturated to the destination range,
-// NaN gives 0. bits in {4, 8, 16, 32, 64}.
+// NaN gives 0, ±Inf saturate. bits in {4, 8, 16, 32, 64}. An unsigned 64-bit result is
+// returned as its bit pattern (UINT64_MAX reads as -1).
 int64_t float_to_int(double x, Round r, int bits, bool is_signed);
 
 // Narrow integer fields: sign- or zero-extend the low `bits` bits.

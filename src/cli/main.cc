@@ -1,0 +1,119 @@
+// xpusim command line: parse arguments -> load inputs -> run -> write the report.
+//   xpusim run  --config C --workload W [--set path=value]... [--seed N] [--out DIR] ...
+//   xpusim info --config C [--set path=value]...
+//   xpusim asm  KERNEL.xasm [--config C]
+// Exit codes: 0 success, 1 simulator error, 2 bad input, 3 a check failed.
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <google/protobuf/text_format.h>
+#include <systemc>
+
+#include <cstdio>
+#include <filesystem>
+#include <optional>
+
+#include "models/registry.h"
+#include "src/engine/error.h"
+#include "src/exec/executor.h"
+#include "src/io/config.h"
+#include "src/io/derived.h"
+#include "src/io/json.h"
+#include "src/io/summary.h"
+#include "src/io/workload_file.h"
+#include "src/isa/assembler.h"
+#include "src/sim/run.h"
+
+using namespace xpusim;
+
+namespace {
+
+struct Args {
+  std::string config, workload, out = "xpusim_out", dump, kernel;
+  std::vector<std::string> sets;
+  std::optional<uint64_t> seed;
+  bool quiet = false, no_progress = false;
+};
+
+int cmd_run(const Args& a) {
+  const io::LoadedConfig cfg = io::load_config(a.config, a.sets);
+  const io::LoadedWorkload wl = io::load_workload(a.workload);
+  sim::DeviceRegistry reg;
+  models::register_all(reg);
+  sim::RunOptions opt;
+  opt.seed = a.seed;
+  opt.dump_dir = a.dump;
+  opt.progress = !a.quiet && !a.no_progress;
+  const proto::Report rep = sim::run(cfg, wl, opt, reg);
+  std::filesystem::create_directories(a.out);
+  const std::string path = (std::filesystem::path(a.out) / "report.json").string();
+  io::write_file_atomic(path, io::to_json(rep));
+  if (!a.quiet) fmt::print("{}  report: {}\n", io::format_summary(rep), path);
+  return rep.checks_passed() || rep.checks_size() == 0 ? kExitOk : kExitCheckFailed;
+}
+
+int cmd_info(const Args& a) {
+  const io::LoadedConfig cfg = io::load_config(a.config, a.sets);
+  std::string text;
+  google::protobuf::TextFormat::PrintToString(cfg.cfg, &text);
+  fmt::print("# effective config: {} (after base, --set and defaults)\n{}\n# derived figures\n{}", a.config, text,
+             io::format_figures(io::derived_figures(cfg.cfg)));
+  return kExitOk;
+}
+
+int cmd_asm(const Args& a) {
+  isa::AsmOptions opt;
+  if (!a.config.empty()) opt.latency = sim::latency_table(io::load_config(a.config, a.sets).cfg);
+  for (const isa::Kernel& k : isa::assemble_file(a.kernel, opt)) {
+    fmt::print(".kernel {}   # {} registers, {} B shared, control bits {}\n", k.name, k.regs, k.shared_bytes,
+               k.ctrl_given ? "as written" : "filled by the assembler");
+    for (size_t pc = 0; pc < k.code.size(); ++pc) fmt::print("  /*{:04x}*/ {}\n", pc * 16, isa::format_inst(k.code[pc]));
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+int sc_main(int, char**) { return 0; }  // libsystemc wants one; main() below drives SystemC
+
+int main(int argc, char** argv) {
+  setenv("SC_COPYRIGHT_MESSAGE", "DISABLE", 1);
+  CLI::App app{"xpusim: cycle-accurate simulator of GPUs and AI accelerators"};
+  app.require_subcommand(1);
+  Args a;
+  CLI::App* run = app.add_subcommand("run", "simulate a workload on a machine");
+  run->add_option("--config,-c", a.config, "machine config (.textproto)")->required();
+  run->add_option("--workload,-w", a.workload, "workload (.textproto)")->required();
+  run->add_option("--set", a.sets, "override a config field: path.to.field=value (repeatable)");
+  run->add_option("--seed", a.seed, "random seed (overrides sim.seed)");
+  run->add_option("--out,-o", a.out, "directory for report.json")->capture_default_str();
+  run->add_option("--dump-buffers", a.dump, "write every buffer as .npy into this directory after the run");
+  run->add_flag("--quiet,-q", a.quiet, "print nothing on success");
+  run->add_flag("--no-progress", a.no_progress, "no progress line on a terminal");
+  CLI::App* info = app.add_subcommand("info", "print the effective config and the figures derived from it");
+  info->add_option("--config,-c", a.config, "machine config (.textproto)")->required();
+  info->add_option("--set", a.sets, "override a config field (repeatable)");
+  CLI::App* as = app.add_subcommand("asm", "assemble a kernel and print it with its control bits");
+  as->add_option("kernel", a.kernel, "kernel file (.xasm)")->required();
+  as->add_option("--config,-c", a.config, "take the control-bit latencies from this machine");
+  as->add_option("--set", a.sets, "override a config field (repeatable)");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    fmt::print(stderr, "xpusim: {}\nRun 'xpusim --help' for usage.\n", e.what());
+    return kExitInputError;
+  }
+  try {
+    sc_core::sc_set_time_resolution(1, sc_core::SC_PS);
+    if (*run) return cmd_run(a);
+    if (*info) return cmd_info(a);
+    return cmd_asm(a);
+  } catch (const InputErrors& e) {
+    fmt::print(stderr, "{}\n", e.what());
+    return kExitInputError;
+  } catch (const ModelError& e) {
+    fmt::print(stderr, "xpusim: simulator error: {}\n", e.what());
+    return kExitModelError;
+  }
+}

@@ -1,0 +1,66 @@
+// The functional executor: runs one warp instruction at a time with real values. The
+// timing model decides *when* each warp steps; the executor decides *what* it does and
+// reports what the timing model needs (DynInst): which lanes ran, the addresses touched,
+// whether a barrier released other warps.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+
+#include "src/engine/error.h"
+#include "src/exec/memory.h"
+#include "src/exec/state.h"
+#include "src/isa/inst.h"
+
+namespace xpusim::exec {
+
+enum class Space : uint8_t { None, Global, Shared, Local };
+
+// What one step did, for the timing model. Reused across steps: no allocation.
+struct DynInst {
+  const isa::Inst* inst = nullptr;
+  uint32_t pc = 0;
+  uint32_t active = 0;          // lanes at this pc (before the guard predicate)
+  uint32_t exec = 0;            // lanes that executed (guard true)
+  Space space = Space::None;
+  uint8_t bytes = 0;            // bytes per lane of the memory access
+  bool store = false;           // writes memory (stores, atomics, LDGSTS's shared side)
+  bool atomic = false;
+  std::array<uint64_t, 32> addr{};  // per executing lane (global: device address)
+  bool released = false;        // a CTA barrier completed: other warps may run again
+};
+
+// A fault in a user's kernel (out-of-bounds or misaligned access, barrier misuse,
+// deadlock): an input error located at the faulting instruction's source line.
+class KernelFault : public InputErrors {
+ public:
+  using InputErrors::InputErrors;
+};
+
+class Executor {
+ public:
+  explicit Executor(GlobalMemory& gmem) : gmem_(gmem) {}
+
+  // Sets up a CTA of `launch` (registers zeroed, shared memory zeroed, all lanes at pc 0).
+  void start_cta(Cta& cta, const Launch& launch, Dim3 ctaid, uint32_t linear_id, uint32_t sm_id) const;
+
+  // Executes the warp's next instruction. `cycle` feeds SR_CLOCKLO/HI.
+  void step(Cta& cta, Warp& w, DynInst& out, uint64_t cycle = 0);
+
+  // The pc of the instruction the warp would run next (its lowest runnable pc).
+  static uint32_t next_pc(const Warp& w);
+
+  // Runs a whole CTA to completion, warps in round-robin order (tests and timing-free runs).
+  void run_cta(Cta& cta);
+
+  GlobalMemory& gmem() { return gmem_; }
+
+ private:
+  GlobalMemory& gmem_;
+};
+
+// Builds a launch's constant bank from its geometry and packed parameter bytes.
+std::vector<uint8_t> make_cbank(const isa::Kernel& k, Dim3 grid, Dim3 block, const std::vector<uint8_t>& params);
+
+}  // namespace xpusim::exec

@@ -1,0 +1,195 @@
+// MUFU and conversions (docs/isa.md). MUFU results are the correctly rounded FP32 values of
+// the functions (the hardware's approximations differ in the last bits; docs/isa.md).
+#include <cmath>
+
+#include "src/exec/ctx.h"
+
+namespace xpusim::exec {
+
+using isa::DataType;
+using isa::Fmt;
+
+Fmt fmt_of(DataType t) {
+  switch (t) {
+    case DataType::F16: return Fmt::FP16;
+    case DataType::BF16: return Fmt::BF16;
+    case DataType::F32: return Fmt::FP32;
+    case DataType::F64: return Fmt::FP64;
+    case DataType::TF32: return Fmt::TF32;
+    case DataType::E4M3: return Fmt::E4M3;
+    case DataType::E5M2: return Fmt::E5M2;
+    case DataType::E3M2: return Fmt::E3M2;
+    case DataType::E2M3: return Fmt::E2M3;
+    case DataType::E2M1: return Fmt::E2M1;
+    case DataType::UE8M0: return Fmt::UE8M0;
+    case DataType::UE4M3: return Fmt::UE4M3;
+    default: return Fmt::FP32;
+  }
+}
+
+namespace {
+
+void op_mufu(Ctx& x) {
+  uint32_t t[32];
+  const uint32_t* a = x.f32(0, t);
+  uint32_t* d = x.dst(0);
+  const uint8_t fn = x.in.m.func;
+  for_lanes(x.exec, [&](int l) {
+    const float v = as_f32(a[l]);
+    float r = 0;
+    switch (fn) {
+      case 1: r = std::exp2(v); break;
+      case 2: r = std::log2(v); break;
+      case 3: r = 1.0f / v; break;
+      case 4: r = 1.0f / std::sqrt(v); break;
+      case 5: r = std::sin(v); break;
+      case 6: r = std::cos(v); break;
+      case 7: r = std::sqrt(v); break;
+      case 8: r = std::tanh(v); break;
+    }
+    d[l] = std::isnan(r) ? 0x7fffffffu : bits_of(r);
+  });
+}
+
+bool wide(DataType t) { return t == DataType::F64 || t == DataType::U64 || t == DataType::S64; }
+
+// A source element's value: the operand's low bits in the source format (F64: a pair).
+double load_float(DataType t, int l, const uint32_t* v32, const uint64_t* v64) {
+  if (t == DataType::F64) return as_f64(v64[l]);
+  return isa::decode(fmt_of(t), v32[l]);
+}
+
+void store_result(Ctx& x, DataType t, int l, uint64_t bits) {
+  if (wide(t)) x.write_u64(0, l, bits);
+  else x.dst(0)[l] = static_cast<uint32_t>(bits);
+}
+
+uint64_t encode_float(DataType t, double v, const isa::Mods& m) {
+  if (m.flags & isa::kRelu) v = std::isnan(v) ? v : (v < 0 ? 0.0 : v);
+  if (t == DataType::F64) return bits_of(v);
+  return isa::encode(fmt_of(t), v, round_of(m.rnd), m.flags & isa::kSat, m.flags & isa::kFtz);
+}
+
+void op_f2f(Ctx& x) {
+  const auto dt = static_cast<DataType>(x.in.m.type), st = static_cast<DataType>(x.in.m.type2);
+  uint32_t t[32];
+  uint64_t v64[32];
+  const uint32_t* v32 = nullptr;
+  if (wide(st)) x.u64(0, v64);
+  else v32 = x.u32(0, t);
+  for_lanes(x.exec, [&](int l) { store_result(x, dt, l, encode_float(dt, load_float(st, l, v32, v64), x.in.m)); });
+}
+
+int64_t int_value(DataType t, int l, const uint32_t* v32, const uint64_t* v64) {
+  switch (t) {
+    case DataType::U8: return v32[l] & 0xff;
+    case DataType::S8: return static_cast<int8_t>(v32[l]);
+    case DataType::U16: return v32[l] & 0xffff;
+    case DataType::S16: return static_cast<int16_t>(v32[l]);
+    case DataType::U4: return v32[l] & 0xf;
+    case DataType::S4: return isa::int_from_bits(v32[l], 4, true);
+    case DataType::U32: return v32[l];
+    case DataType::U64: return static_cast<int64_t>(v64[l]);
+    case DataType::S64: return static_cast<int64_t>(v64[l]);
+    default: return static_cast<int32_t>(v32[l]);
+  }
+}
+
+void op_i2f(Ctx& x) {
+  const auto dt = static_cast<DataType>(x.in.m.type);
+  const auto st = x.in.m.type2 ? static_cast<DataType>(x.in.m.type2) : DataType::S32;
+  uint32_t t[32];
+  uint64_t v64[32];
+  const uint32_t* v32 = nullptr;
+  if (wide(st)) x.u64(0, v64);
+  else v32 = x.u32(0, t);
+  for_lanes(x.exec, [&](int l) {
+    const int64_t iv = int_value(st, l, v32, v64);
+    const double v = st == DataType::U64 ? static_cast<double>(static_cast<uint64_t>(iv)) : static_cast<double>(iv);
+    store_result(x, dt, l, encode_float(dt, v, x.in.m));
+  });
+}
+
+void op_f2i(Ctx& x) {
+  const auto dt = static_cast<DataType>(x.in.m.type);
+  const auto st = x.in.m.type2 ? static_cast<DataType>(x.in.m.type2) : DataType::F32;
+  static constexpr struct {
+    DataType t;
+    int bits;
+    bool sgn;
+  } kInts[] = {{DataType::U8, 8, false},   {DataType::S8, 8, true},   {DataType::U16, 16, false},
+               {DataType::S16, 16, true},  {DataType::U32, 32, false}, {DataType::S32, 32, true},
+               {DataType::U64, 64, false}, {DataType::S64, 64, true}, {DataType::U4, 4, false},
+               {DataType::S4, 4, true}};
+  int bits = 32;
+  bool sgn = true;
+  for (const auto& k : kInts)
+    if (k.t == dt) bits = k.bits, sgn = k.sgn;
+  uint32_t t[32];
+  uint64_t v64[32];
+  const uint32_t* v32 = nullptr;
+  if (wide(st)) x.u64(0, v64);
+  else v32 = x.u32(0, t);
+  for_lanes(x.exec, [&](int l) {
+    const int64_t r = isa::float_to_int(load_float(st, l, v32, v64), round_of(x.in.m.rnd), bits, sgn);
+    store_result(x, dt, l, bits == 64 ? static_cast<uint64_t>(r) : static_cast<uint64_t>(static_cast<uint32_t>(r)));
+  });
+}
+
+// Element width in bits of a packed destination/source format, and its field spacing.
+int elem_bits(DataType t) {
+  switch (t) {
+    case DataType::F16:
+    case DataType::BF16: return 16;
+    case DataType::E2M1: return 4;
+    default: return 8;  // E4M3, E5M2, and the 6-bit formats, one per byte
+  }
+}
+
+void op_f2fp(Ctx& x) {
+  const auto dt = static_cast<DataType>(x.in.m.type), st = static_cast<DataType>(x.in.m.type2);
+  uint32_t* d = x.dst(0);
+  uint32_t ta[32], tb[32];
+  if (x.in.m.flags & isa::kUnpack) {  // two low elements of a narrow format -> an F16/BF16 pair
+    const uint32_t* a = x.u32(0, ta);
+    const int eb = elem_bits(st);
+    const Fmt out = dt == DataType::BF16 ? Fmt::BF16 : Fmt::FP16;
+    for_lanes(x.exec, [&](int l) {
+      const uint32_t lo = a[l] & ((1u << eb) - 1), hi = (a[l] >> eb) & ((1u << eb) - 1);
+      const uint32_t rl = isa::encode(out, isa::decode(fmt_of(st), lo));
+      const uint32_t rh = isa::encode(out, isa::decode(fmt_of(st), hi));
+      d[l] = rl | (rh << 16);
+    });
+    return;
+  }
+  const int eb = elem_bits(dt);
+  const bool packed_src = st == DataType::F16x2 || st == DataType::BF16x2;
+  const Fmt half = st == DataType::BF16x2 ? Fmt::BF16 : Fmt::FP16;
+  const uint32_t *a = x.u32(0, ta), *b = packed_src ? nullptr : x.u32(1, tb);
+  for_lanes(x.exec, [&](int l) {
+    double va, vb;  // a -> upper element, b -> lower
+    if (packed_src) {
+      va = isa::decode(half, a[l] >> 16);
+      vb = isa::decode(half, a[l] & 0xffff);
+    } else {
+      va = as_f32(a[l]);
+      vb = as_f32(b[l]);
+    }
+    const uint32_t ea = static_cast<uint32_t>(encode_float(dt, va, x.in.m));
+    const uint32_t eb_ = static_cast<uint32_t>(encode_float(dt, vb, x.in.m));
+    d[l] = (ea << eb) | eb_;
+  });
+}
+
+}  // namespace
+
+void register_sfu_handlers(Handler* t) {
+  using isa::Op;
+  t[static_cast<size_t>(Op::MUFU)] = op_mufu;
+  t[static_cast<size_t>(Op::F2F)] = op_f2f;
+  t[static_cast<size_t>(Op::F2FP)] = op_f2fp;
+  t[static_cast<size_t>(Op::I2F)] = op_i2f;
+  t[static_cast<size_t>(Op::F2I)] = op_f2i;
+}
+
+}  // namespace xpusim::exec
