@@ -322,6 +322,7 @@ void parse_text(const std::string& text, const std::string& name, Message* out, 
   std::string work = text;
   std::vector<InputError> errors;
   std::set<std::tuple<int, int, std::string>> seen;  // each diagnostic is reported once
+  bool truncated = false;
   LocationMap locs;
   locs.set_root(SourceLoc{name});
   for (int round = 0;; ++round) {
@@ -330,12 +331,14 @@ void parse_text(const std::string& text, const std::string& name, Message* out, 
     std::pair<TokPos, TokPos> blank;  // what to skip after the hard error, if recoverable
     bool recoverable = false;
     for (const RawDiag& raw : r.raw) {
-      if (!seen.insert({raw.line, raw.col, raw.msg}).second) continue;
+      const bool fresh = seen.insert({raw.line, raw.col, raw.msg}).second;
+      if (!raw.warning) recoverable = false;  // the last hard error ended the parse
+      if (!fresh) continue;
       Diagnosis dg = diagnose(raw, toks, root);
       errors.push_back({SourceLoc{name, dg.at.line + 1, dg.at.col + 1}, std::move(dg.message)});
-      if (!raw.warning) {  // the last hard error ended the parse
-        recoverable = dg.blank.has_value();
-        if (recoverable) blank = *dg.blank;
+      if (!raw.warning && dg.blank) {
+        recoverable = true;
+        blank = *dg.blank;
       }
     }
     if (r.ok) {
@@ -344,12 +347,13 @@ void parse_text(const std::string& text, const std::string& name, Message* out, 
     }
     if (!recoverable) break;
     if (round + 1 == kMaxRounds) {
-      errors.push_back({SourceLoc{name}, fmt::format("too many errors; stopped after {}", kMaxRounds)});
+      truncated = true;
       break;
     }
     blank_out(&work, blank.first, blank.second);
   }
   sort_errors(&errors);
+  if (truncated) errors.push_back({SourceLoc{name}, fmt::format("too many errors; stopped after {}", kMaxRounds)});
   if (!errors.empty()) throw InputErrors(std::move(errors));
   if (where) *where = std::move(locs);
 }

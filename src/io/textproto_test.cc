@@ -327,6 +327,16 @@ TEST_CASE("textproto: every error of a file is reported in one throw, in file or
                });
 }
 
+TEST_CASE("textproto: a file with very many errors stops after 50, saying so", "[textproto]") {
+  std::string text = "gpu { sm {\n";
+  for (int i = 0; i < 60; ++i) text += "  unit { lanes: x }\n";
+  const Errors e = parse_errors(text + "} }\n");
+  REQUIRE(e.size() == 51);
+  REQUIRE(e[0] == "cfg.textproto:2:17: field \"lanes\" (uint32): expected integer, got: x");
+  REQUIRE(e[49] == "cfg.textproto:51:17: field \"lanes\" (uint32): expected integer, got: x");
+  REQUIRE(e[50] == "cfg.textproto: too many errors; stopped after 50");
+}
+
 TEST_CASE("textproto: parsing goes on after a syntax error inside a block", "[textproto]") {
   REQUIRE(parse_errors("gpu { num_sms 4 }\nsim { seed: x }\n") ==
           Errors{"cfg.textproto:1:15: expected \":\", found \"4\"",

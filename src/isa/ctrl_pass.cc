@@ -1,21 +1,25 @@
 // The control-bit pass (docs/isa.md "How the assembler fills control bits").
 //
-// 1. Fixed-latency results (latency <= 15) are covered by stall counts: instructions are
-//    placed on a timeline (issue cycle = previous issue + previous stall); a consumer that
-//    would issue before its producer's result is ready raises the stall of the instruction
-//    just before it. Every basic block ends with a stall long enough for all its pending
-//    fixed-latency results, so blocks start clean.
-// 2. Variable-latency instructions (memory, MUFU, conversions, S2R, SHFL) and any unit
-//    slower than 15 cycles get dependence counters: a write counter when they write
-//    registers, a read counter when they read registers. A consumer (RAW/WAW) or an
-//    overwriter (WAR) waits on the counters. Counter state flows across blocks (union at
-//    joins, iterated to a fixpoint), so loops are handled.
+// 1. Fixed-latency results are covered by stall counts: instructions are placed on a
+//    timeline (issue cycle = previous issue + previous stall); a consumer that would issue
+//    before its producer's result is ready raises the stalls of the instructions between
+//    them, the nearest first, each up to 15. Every basic block ends with stalls long enough
+//    for all its pending fixed-latency results, so blocks start clean.
+// 2. Variable-latency instructions (memory, MUFU, conversions, S2R, SHFL) get dependence
+//    counters: a write counter when they write registers, a read counter when they read
+//    registers. So does a fixed-latency instruction whose latency cannot be covered by the
+//    stalls in front of its first consumer (at most 15 per instruction). A consumer
+//    (RAW/WAW) or an overwriter (WAR) waits on the counters. Counter state flows across
+//    blocks (union at joins, iterated to a fixpoint), so loops are handled.
 // 3. A counter incremented by the previous instruction becomes visible one cycle after its
 //    issue, so that instruction gets a stall of at least 2.
+// 4. Counters named by DEPBAR.LE SBx are reserved for LDGDEPBAR, which increments them per
+//    committed LDGSTS group.
 #include "src/isa/ctrl_pass.h"
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <vector>
 
 namespace xpusim::isa {
@@ -64,8 +68,11 @@ class Pass {
   void run();
 
  private:
-  bool variable(const Inst& in) const { return !in.fixed_latency || lat_.of(in.unit) > 15; }
+  bool variable(size_t pc) const { return !k_.code[pc].fixed_latency || needs_counter_[pc]; }
   void find_blocks();
+  void mark_long_latency();
+  void reserve_depbar_counters();
+  void raise_stalls(size_t begin, size_t from, size_t to, int64_t delay, std::vector<int64_t>& t);
   State walk_block(size_t b, State s, bool final);
   uint8_t pick_counter(const State& s);
 
@@ -76,6 +83,9 @@ class Pass {
   std::vector<std::vector<size_t>> succ_;     // successor blocks
   std::vector<size_t> block_of_;              // pc -> block
   std::vector<int8_t> wbar_, rbar_;           // assigned counters (-1 none, -2 not yet)
+  std::vector<bool> needs_counter_;           // fixed latency too long for stall counts
+  uint8_t reserved_ = 0;                      // counters kept for LDGDEPBAR groups
+  int8_t group_counter_ = -1;
   uint8_t next_rr_ = 0;
 };
 
@@ -104,8 +114,40 @@ void Pass::find_blocks() {
   }
 }
 
+// A fixed-latency producer whose first consumer (or the block end) is too close for stall
+// counts (15 cycles per instruction in between) to cover its latency uses a counter.
+void Pass::mark_long_latency() {
+  needs_counter_.assign(n_, false);
+  for (size_t b = 0; b < start_.size(); ++b) {
+    const size_t end = b + 1 < start_.size() ? start_[b + 1] : n_;
+    for (size_t p = start_[b]; p < end; ++p) {
+      const Inst& in = k_.code[p];
+      const int lat = lat_.of(in.unit);
+      if (!in.fixed_latency || lat <= 15) continue;
+      std::array<bool, kNumSlots> w{};
+      bool writes = false;
+      for_each_write(in, [&](int sl) { w[sl] = true, writes = true; });
+      if (!writes) continue;
+      size_t c = p + 1;
+      for (; c < end; ++c) {
+        bool dep = false;
+        for_each_read(k_.code[c], [&](int sl) { dep |= w[sl]; });
+        for_each_write(k_.code[c], [&](int sl) { dep |= w[sl]; });
+        if (dep) break;
+      }
+      if (static_cast<int>(15 * (c - p)) < lat) needs_counter_[p] = true;
+    }
+  }
+}
+
+void Pass::reserve_depbar_counters() {
+  for (const Inst& in : k_.code)
+    if (in.op == Op::DEPBAR) reserved_ |= static_cast<uint8_t>(1 << in.src[0].reg);
+  if (reserved_) group_counter_ = static_cast<int8_t>(std::countr_zero(reserved_));
+}
+
 uint8_t Pass::pick_counter(const State& s) {
-  const uint8_t used = s.used();
+  const uint8_t used = s.used() | reserved_;
   for (uint8_t i = 0; i < kNumDepCounters; ++i) {
     const uint8_t c = static_cast<uint8_t>((next_rr_ + i) % kNumDepCounters);
     if (!(used & (1 << c))) {
@@ -113,28 +155,44 @@ uint8_t Pass::pick_counter(const State& s) {
       return c;
     }
   }
-  const uint8_t c = next_rr_;  // all busy: share the least recently handed out
+  uint8_t c = next_rr_;  // all busy: share the least recently handed out (never a reserved one)
+  while (reserved_ & (1 << c)) c = static_cast<uint8_t>((c + 1) % kNumDepCounters);
   next_rr_ = static_cast<uint8_t>((c + 1) % kNumDepCounters);
   return c;
+}
+
+// Delays instruction `to` by `delay` cycles by raising the stalls of instructions
+// from-1 .. to-1 (nearest first, each at most 15); shifts the timeline accordingly.
+void Pass::raise_stalls(size_t begin, size_t from, size_t to, int64_t delay, std::vector<int64_t>& t) {
+  for (size_t j = to; j > std::max(from, begin) && delay > 0; --j) {
+    Inst& prev = k_.code[j - 1];
+    const int64_t add = std::min<int64_t>(delay, 15 - prev.ctrl.stall);
+    if (add <= 0) continue;
+    prev.ctrl.stall = static_cast<uint8_t>(prev.ctrl.stall + add);
+    for (size_t q = j; q <= to; ++q) t[q - begin] += add;
+    delay -= add;
+  }
 }
 
 State Pass::walk_block(size_t b, State s, bool final) {
   const size_t begin = start_[b];
   const size_t end = b + 1 < start_.size() ? start_[b + 1] : n_;
-  std::array<int64_t, kNumSlots> ready{};  // fixed-latency results: cycle at which ready
-  int64_t t = 0;                           // issue cycle of the current instruction
+  std::array<int32_t, kNumSlots> prod;  // pending fixed-latency producer of each slot, or -1
+  prod.fill(-1);
+  std::vector<int64_t> t(end - begin, 0);  // issue cycle of each instruction of the block
+  auto ready = [&](int sl) { return prod[sl] < 0 ? 0 : t[prod[sl] - begin] + lat_.of(k_.code[prod[sl]].unit); };
   for (size_t pc = begin; pc < end; ++pc) {
     Inst& in = k_.code[pc];
-    // Fixed-latency dependences: delay this instruction through the previous one's stall.
-    int64_t need = t;
-    auto dep = [&](int slot) { need = std::max(need, ready[slot]); };
+    if (pc > begin) t[pc - begin] = t[pc - begin - 1] + k_.code[pc - 1].ctrl.stall;
+    // Fixed-latency dependences: delay this instruction through the stalls before it.
+    int64_t need = t[pc - begin];
+    size_t first = pc;  // the earliest producer we depend on bounds where stalls may go
+    auto dep = [&](int sl) {
+      if (ready(sl) > need) need = ready(sl), first = static_cast<size_t>(prod[sl]);
+    };
     for_each_read(in, dep);
     for_each_write(in, dep);
-    if (need > t && pc > begin) {
-      Inst& prev = k_.code[pc - 1];
-      prev.ctrl.stall = static_cast<uint8_t>(std::min<int64_t>(15, prev.ctrl.stall + (need - t)));
-      t = need;
-    }
+    if (need > t[pc - begin]) raise_stalls(begin, first, pc, need - t[pc - begin], t);
     // Variable-latency dependences: wait on counters.
     uint8_t wait = 0;
     for_each_read(in, [&](int sl) { wait |= s.raw[sl]; });
@@ -151,12 +209,15 @@ State Pass::walk_block(size_t b, State s, bool final) {
       }
     }
     // This instruction's own effects.
-    if (variable(in)) {
+    if (in.op == Op::LDGDEPBAR) {
+      if (final) in.ctrl.wbar = group_counter_ >= 0 ? static_cast<uint8_t>(group_counter_) : kNoBarrier;
+    } else if (variable(pc)) {
       bool writes = false, reads = false;
       for_each_write(in, [&](int) { writes = true; });
       for_each_read(in, [&](int) { reads = true; });
       if (wbar_[pc] == -2) wbar_[pc] = writes ? static_cast<int8_t>(pick_counter(s)) : -1;
-      if (rbar_[pc] == -2) rbar_[pc] = reads ? static_cast<int8_t>(pick_counter(s)) : -1;
+      if (rbar_[pc] == -2) rbar_[pc] = reads && !in.fixed_latency ? static_cast<int8_t>(pick_counter(s)) : -1;
+      for_each_write(in, [&](int sl) { prod[sl] = -1; });
       if (wbar_[pc] >= 0) for_each_write(in, [&](int sl) { s.raw[sl] = static_cast<uint8_t>(1 << wbar_[pc]); });
       if (rbar_[pc] >= 0) for_each_read(in, [&](int sl) { s.war[sl] |= static_cast<uint8_t>(1 << rbar_[pc]); });
       if (final) {
@@ -164,20 +225,27 @@ State Pass::walk_block(size_t b, State s, bool final) {
         in.ctrl.rbar = rbar_[pc] >= 0 ? static_cast<uint8_t>(rbar_[pc]) : kNoBarrier;
       }
     } else {
-      const int64_t r = t + lat_.of(in.unit);
       for_each_write(in, [&](int sl) {
-        ready[sl] = r;
+        prod[sl] = static_cast<int32_t>(pc);
         s.raw[sl] = 0;
       });
     }
-    t += in.ctrl.stall;
   }
   // Drain fixed-latency results before leaving the block.
+  const size_t last = end - 1;
   int64_t last_ready = 0;
-  for (int64_t r : ready) last_ready = std::max(last_ready, r);
-  Inst& last = k_.code[end - 1];
-  const int64_t t_last = t - last.ctrl.stall;
-  if (last_ready > t) last.ctrl.stall = static_cast<uint8_t>(std::min<int64_t>(15, last_ready - t_last));
+  size_t first = last;
+  for (int sl = 0; sl < kNumSlots; ++sl)
+    if (prod[sl] >= 0 && ready(sl) > last_ready) last_ready = ready(sl), first = static_cast<size_t>(prod[sl]);
+  const int64_t leave = t[last - begin] + k_.code[last].ctrl.stall;
+  if (last_ready > leave) {
+    // room for the extra delay: the stalls from the producer to the last instruction
+    t.push_back(leave);
+    k_.code.emplace_back();  // a sentinel so raise_stalls can treat "after the block" as an instruction
+    k_.code.back().ctrl.stall = 0;
+    raise_stalls(begin, first, end, last_ready - leave, t);
+    k_.code.pop_back();
+  }
   return s;
 }
 
@@ -189,6 +257,8 @@ void Pass::run() {
   wbar_.assign(n_, -2);
   rbar_.assign(n_, -2);
   find_blocks();
+  mark_long_latency();
+  reserve_depbar_counters();
   const size_t nb = start_.size();
   std::vector<State> entry(nb);
   std::vector<bool> reached(nb, false);

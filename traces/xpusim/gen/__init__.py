@@ -1,0 +1,1 @@
+"""Kernel generators: each writes an .xasm kernel and matching workload files."""
