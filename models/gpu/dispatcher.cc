@@ -32,8 +32,9 @@ bool CtaDispatcher::do_cycle(engine::Cycle now) {
   if (now < start_) return any;
   // one CTA per SM per cycle, SMs visited round-robin from where the last pass stopped
   const size_t n = to_sm.size();
+  const size_t first = rr_;
   for (size_t k = 0; k < n && next_ < total_; ++k) {
-    const size_t i = (rr_ + k) % n;
+    const size_t i = (first + k) % n;
     if (resident_[i] >= limit_ || !to_sm[i].can_send(t)) continue;
     to_sm[i].send(t, {static_cast<uint32_t>(next_++)});
     ++resident_[i];

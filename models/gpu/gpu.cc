@@ -39,6 +39,15 @@ std::string Gpu::check_launch(const exec::Launch& launch) const { return check_f
 
 sim::Occupancy Gpu::occupancy(const exec::Launch& launch) const { return gpu::occupancy(spec_.sm(), launch); }
 
+bool Gpu::stuck_at_barriers() const {
+  bool any = false;
+  for (const auto& sm : sms_) {
+    if (!sm->only_barrier_waits()) return false;
+    any |= sm->busy();
+  }
+  return any;
+}
+
 void Gpu::begin_kernel(const exec::Launch& launch, exec::Executor* ex) {
   for (auto& sm : sms_) sm->begin_kernel(&launch, ex);
   dispatcher_->begin_kernel(launch.grid.count(), occupancy(launch).ctas_per_sm, spec_.kernel_launch_cycles());

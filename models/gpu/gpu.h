@@ -26,6 +26,7 @@ class Gpu final : public sim::Device, public sc_core::sc_module {
   bool kernel_done() const override { return dispatcher_->done(); }
   engine::Tick kernel_end() const override { return dispatcher_->end_tick(); }
   const engine::ClockDomain& core_clock() const override { return clk_; }
+  bool stuck_at_barriers() const override;
 
  private:
   template <typename T>

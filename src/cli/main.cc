@@ -106,6 +106,7 @@ int main(int argc, char** argv) {
   }
   try {
     sc_core::sc_set_time_resolution(1, sc_core::SC_PS);
+    sc_core::sc_report_handler::set_actions(sc_core::SC_INFO, sc_core::SC_DO_NOTHING);  // SystemC chatter
     if (*run) return cmd_run(a);
     if (*info) return cmd_info(a);
     return cmd_asm(a);

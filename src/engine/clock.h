@@ -12,10 +12,20 @@ namespace xpusim::engine {
 class ClockDomain {
  public:
   ClockDomain() = default;
-  explicit ClockDomain(Tick period_ps) : period_(period_ps) { SIM_CHECK(period_ps > 0, "zero clock period"); }
-  static ClockDomain from_mhz(double mhz) { return ClockDomain(static_cast<Tick>(1e6 / mhz + 0.5)); }
+  explicit ClockDomain(Tick period_ps) : period_(period_ps), hz_(1e12 / static_cast<double>(period_ps)) {
+    SIM_CHECK(period_ps > 0, "zero clock period");
+  }
+  // The period is rounded to a whole picosecond; hz() keeps the exact frequency, which is
+  // what converts cycle counts to seconds in reports.
+  static ClockDomain from_mhz(double mhz) {
+    ClockDomain c(static_cast<Tick>(1e6 / mhz + 0.5));
+    c.hz_ = mhz * 1e6;
+    return c;
+  }
 
   Tick period() const { return period_; }
+  double hz() const { return hz_; }
+  double seconds(Cycle cycles) const { return static_cast<double>(cycles) / hz_; }
   // The cycle containing tick t (edge at or before t).
   Cycle cycle(Tick t) const { return t / period_; }
   Tick edge(Cycle c) const { return c * period_; }
@@ -31,6 +41,7 @@ class ClockDomain {
 
  private:
   Tick period_ = 1000;
+  double hz_ = 1e9;
 };
 
 // Current simulated time in ticks (the SystemC time resolution is 1 ps).

@@ -35,7 +35,14 @@ void Component::step() {
   }
   ran_ = true;
   last_run_ = cyc;
-  const bool progress = do_cycle(cyc);
+  bool progress = false;
+  try {
+    progress = do_cycle(cyc);
+  } catch (...) {
+    env_.fail(std::current_exception());
+    sc_core::sc_stop();
+    return;
+  }
   if (progress) {
     last_progress_ = cyc;
     next_trigger(ClockDomain::until(clk_.next_edge(now), now), wake_);

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <exception>
 #include <functional>
 #include <string>
 #include <string_view>
@@ -30,6 +31,15 @@ class Env {
   void add_component(Component* c) { components_.push_back(c); }
   const std::vector<Component*>& components() const { return components_; }
 
+  // An exception raised inside a SystemC process cannot cross the SystemC kernel cleanly:
+  // the process parks it here and stops the simulation; the driver rethrows it.
+  void fail(std::exception_ptr e) {
+    if (!failure_) failure_ = e;
+  }
+  void rethrow_failure() const {
+    if (failure_) std::rethrow_exception(failure_);
+  }
+
   // Warnings: counted (the count goes in the report) and printed, at most `limit` per kind.
   void warn(std::string_view kind, const std::string& message);
   uint64_t warnings() const { return warnings_; }
@@ -44,6 +54,7 @@ class Env {
   };
   std::vector<WarnKind> warn_kinds_;
   uint64_t warnings_ = 0;
+  std::exception_ptr failure_;
 };
 
 }  // namespace xpusim::engine

@@ -35,6 +35,9 @@ class Device {
   virtual bool kernel_done() const = 0;
   // When the last CTA of the kernel finished (valid once kernel_done()).
   virtual engine::Tick kernel_end() const = 0;
+  // When nothing can move: whether every unfinished warp waits at a barrier (BAR.SYNC or
+  // BSYNC), which makes the deadlock the kernel's doing rather than the simulator's.
+  virtual bool stuck_at_barriers() const = 0;
   // Core clock (the cycles reported).
   virtual const engine::ClockDomain& core_clock() const = 0;
 };

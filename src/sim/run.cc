@@ -162,10 +162,16 @@ void run_kernel(Device& dev, engine::Env& env, const exec::Launch& launch, exec:
         if (++busy <= 6) stuck += c->describe(), ++shown;
       }
       if (busy > shown) stuck += fmt::format("... and {} more busy units\n", busy - shown);
+      if (dev.stuck_at_barriers())
+        throw exec::KernelFault(SourceLoc{launch.kernel->file, 0, 0},
+                                fmt::format("kernel '{}' deadlocked at cycle {}: every unfinished warp waits at a "
+                                            "barrier that can no longer complete:\n{}",
+                                            launch.name, clk.cycle(engine::now_tick() - start), stuck));
       throw ModelError(fmt::format("deadlock in kernel '{}' at cycle {}: nothing can make progress. Stuck units:\n{}",
                                    launch.name, clk.cycle(engine::now_tick() - start), stuck));
     }
     sc_core::sc_start(slice, sc_core::SC_EXIT_ON_STARVATION);
+    env.rethrow_failure();
     const uint64_t cycles = clk.cycle(engine::now_tick() - start);
     if (max_cycles && cycles > max_cycles)
       throw InputErrors(SourceLoc{}, fmt::format("kernel '{}' ran past sim.max_cycles = {} (raise it, or --set sim.max_cycles=0)",
@@ -246,7 +252,7 @@ proto::Report run(const io::LoadedConfig& lc, const io::LoadedWorkload& lw, cons
     k->set_index(static_cast<uint32_t>(i));
     k->set_start_cycle(start_cycle);
     k->set_cycles(cycles);
-    k->set_time_s(static_cast<double>(cycles) * clk.period() * 1e-12);
+    k->set_time_s(clk.seconds(cycles));
     k->set_warp_instructions(sum_suffix(d, "warp_instructions"));
     k->set_thread_instructions(sum_suffix(d, "thread_instructions"));
     k->set_ipc(cycles ? static_cast<double>(k->warp_instructions()) / cycles : 0);
@@ -265,7 +271,7 @@ proto::Report run(const io::LoadedConfig& lc, const io::LoadedWorkload& lw, cons
 
   const Snapshot all = env.stats().snapshot();
   rep.set_cycles(total_cycles);
-  rep.set_time_s(static_cast<double>(total_cycles) * clk.period() * 1e-12);
+  rep.set_time_s(clk.seconds(total_cycles));
   rep.set_warp_instructions(sum_suffix(all, "warp_instructions"));
   rep.set_thread_instructions(sum_suffix(all, "thread_instructions"));
   rep.set_ipc(total_cycles ? static_cast<double>(rep.warp_instructions()) / total_cycles : 0);

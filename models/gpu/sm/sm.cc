@@ -358,6 +358,12 @@ Tick Sm::next_event() const {
   return c == UINT64_MAX ? engine::kNever : clk_.edge(c);
 }
 
+bool Sm::only_barrier_waits() const {
+  for (const WarpSlot& w : warps_)
+    if (w.used && !w.w->done() && w.w->runnable()) return false;
+  return inflight_used_ == 0 && outq_size_ == 0;
+}
+
 bool Sm::busy() const { return resident_ctas_ > 0 || outq_size_ > 0 || !doneq_.empty(); }
 
 std::string Sm::describe() const {
@@ -372,8 +378,9 @@ std::string Sm::describe() const {
     if (w.w->bar_wait) why = fmt::format("at BAR.SYNC {}", w.w->bar_id);
     else if (w.w->bsync_wait) why = "at BSYNC";
     else why = fmt::format("counters SB0-5 = {} {} {} {} {} {}", w.sb[0], w.sb[1], w.sb[2], w.sb[3], w.sb[4], w.sb[5]);
-    groups[fmt::format("pc {} ({}), {}", exec::Executor::next_pc(*w.w),
-                       launch_->kernel->code[exec::Executor::next_pc(*w.w)].text, why)]
+    const uint32_t pc = exec::Executor::next_pc(*w.w);
+    const isa::Inst& in = launch_->kernel->code[pc];
+    groups[fmt::format("pc {} (line {}: {}), {}", pc, in.line, in.text, why)]
         .push_back(i);
   }
   for (const auto& [what, slots] : groups)

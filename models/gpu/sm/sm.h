@@ -36,6 +36,8 @@ class Sm final : public engine::Component {
   engine::Tick next_event() const override;
   bool busy() const override;
   std::string describe() const override;
+  // Every resident, unfinished warp waits at BAR.SYNC or BSYNC (true when none is resident).
+  bool only_barrier_waits() const;
 
  private:
   struct CtaSlot {

@@ -1,0 +1,122 @@
+"""End-to-end runs of the shipped workloads: checks pass, reports are deterministic and
+conform to report.proto, dumped buffers are what numpy expects."""
+
+import json
+
+import numpy as np
+import pytest
+from google.protobuf import json_format
+
+import report_pb2
+from conftest import ROOT
+
+A100 = ROOT / "configs" / "gpu" / "a100.textproto"
+WORKLOADS = ROOT / "traces" / "workloads"
+
+# The kernels issue 2 ships, each at the size its workload names.
+SHIPPED = [
+    "vector_add_fp32_1m",
+    "reduce_sum_fp32_1m",
+    "divergent_fp32_64k",
+    "gemm_fp16_256",
+    "gemm_fp16_1024",
+    "gemm_bf16_256",
+    "gemm_bf16_1024",
+    "gemm_int8_256",
+    "gemm_int8_1024",
+]
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_shipped_workload_passes_its_check(xpusim, tmp_path, name):
+    r = xpusim("run", "-c", A100, "-w", WORKLOADS / f"{name}.textproto", "-o", tmp_path, "--quiet")
+    assert r.returncode == 0, r.stderr
+    rep = json.loads((tmp_path / "report.json").read_text())
+    assert rep["checks"], "the workload checks its output"
+    assert all(c["passed"] for c in rep["checks"]) and rep["checks_passed"]
+    assert rep["cycles"] > 0 and rep["warp_instructions"] > 0
+    assert rep["kernels"][0]["cycles"] == rep["cycles"]
+
+
+def test_gemm_1024_report_fields(xpusim, tmp_path):
+    r = xpusim("run", "-c", A100, "-w", WORKLOADS / "gemm_fp16_1024.textproto", "-o", tmp_path)
+    assert r.returncode == 0, r.stderr
+    rep = json.loads((tmp_path / "report.json").read_text())
+    check = rep["checks"][0]
+    assert check["reference"] == "gemm" and check["error"] < 1e-2
+    k = rep["kernels"][0]
+    # 1024^3 / (16*8*16) m16n8k16 MMAs, one warp instruction each
+    mix = {e["name"]: e["warp_instructions"] for e in k["instruction_mix"]}
+    assert mix["TENSOR"] == 1024 ** 3 // (16 * 8 * 16)
+    assert k["ctas"] == 64 and k["threads_per_cta"] == 256
+    assert rep["time_s"] == pytest.approx(rep["cycles"] / 1410e6)
+    assert "gemm_fp16_1024" in r.stdout and "PASS" in r.stdout  # the summary table
+
+
+def test_same_inputs_give_byte_identical_reports(xpusim, tmp_path):
+    outs = []
+    for i in range(2):
+        d = tmp_path / f"run{i}"
+        r = xpusim("run", "-c", A100, "-w", WORKLOADS / "gemm_fp16_256.textproto", "-o", d, "--quiet")
+        assert r.returncode == 0, r.stderr
+        outs.append((d / "report.json").read_bytes())
+    assert outs[0] == outs[1]
+
+
+def test_seed_changes_inputs_not_the_schedule(xpusim, tmp_path):
+    reps = []
+    for seed in (1, 2):
+        d = tmp_path / f"s{seed}"
+        r = xpusim("run", "-c", A100, "-w", WORKLOADS / "gemm_fp16_256.textproto", "-o", d, "--seed", seed,
+                   "--dump-buffers", d / "bufs", "--quiet")
+        assert r.returncode == 0, r.stderr
+        reps.append((json.loads((d / "report.json").read_text()), np.load(d / "bufs" / "A.npy")))
+    assert reps[0][0]["seed"] == 1 and reps[1][0]["seed"] == 2
+    assert not np.array_equal(reps[0][1], reps[1][1])
+    assert reps[0][0]["cycles"] == reps[1][0]["cycles"]  # a GEMM's timing does not depend on values
+
+
+def test_report_conforms_to_report_proto(xpusim, tmp_path):
+    r = xpusim("run", "-c", A100, "-w", WORKLOADS / "reduce_sum_fp32_1m.textproto", "-o", tmp_path, "--quiet")
+    assert r.returncode == 0, r.stderr
+    rep = json_format.Parse((tmp_path / "report.json").read_text(), report_pb2.Report())
+    assert rep.config == "a100" and rep.workload == "reduce_sum_fp32_1m"
+    names = [c.name for c in rep.counters]
+    assert names == sorted(names) and "gpu.sm[0].warp_instructions" in names
+    assert rep.warp_instructions == sum(c.value for c in rep.counters if c.name.endswith(".warp_instructions"))
+
+
+def test_dumped_buffers_are_numpy_arrays_of_the_result(xpusim, tmp_path):
+    r = xpusim("run", "-c", A100, "-w", WORKLOADS / "gemm_fp16_256.textproto", "-o", tmp_path,
+               "--dump-buffers", tmp_path / "bufs", "--quiet")
+    assert r.returncode == 0, r.stderr
+    a = np.load(tmp_path / "bufs" / "A.npy")
+    b = np.load(tmp_path / "bufs" / "B.npy")
+    c = np.load(tmp_path / "bufs" / "C.npy")
+    assert a.dtype == np.float16 and a.shape == (256, 256)
+    assert b.dtype == np.float16 and b.shape == (256, 256) and b.flags.f_contiguous  # COL_MAJOR
+    assert c.dtype == np.float32
+    ref = a.astype(np.float64) @ b.astype(np.float64)
+    assert np.max(np.abs(c - ref)) / np.max(np.abs(ref)) < 1e-5
+
+
+def test_failed_check_exits_3_and_still_writes_the_report(xpusim, tmp_path):
+    wl = tmp_path / "w.textproto"
+    wl.write_text((WORKLOADS / "vector_add_fp32_1m.textproto").read_text()
+                  .replace('"../kernels/', f'"{ROOT}/traces/kernels/').replace('expr: "a + b"', 'expr: "a - b"'))
+    r = xpusim("run", "-c", A100, "-w", wl, "-o", tmp_path / "out")
+    assert r.returncode == 3, r.stderr
+    rep = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert rep["checks_passed"] is False and "FAIL" in r.stdout
+
+
+def test_info_derives_peaks_from_the_config(xpusim):
+    r = xpusim("info", "-c", A100)
+    assert r.returncode == 0, r.stderr
+    assert "peak_tensor_fp16_m16n8k16_flops" in r.stdout and "311.9 TFLOP/s" in r.stdout
+    assert "19.49 TFLOP/s" in r.stdout  # FP32
+    assert "2.039 TB/s" in r.stdout      # DRAM
+    r2 = xpusim("info", "-c", A100, "--set", "gpu.num_sms=54", "--set", "gpu.sm.unit[FP32].interval_cycles=4")
+    assert r2.returncode == 0, r2.stderr
+    assert "4.873 TFLOP/s" in r2.stdout  # 19.49 / 2 SMs / 2 rate
+    assert "num_sms: 54" in r2.stdout
