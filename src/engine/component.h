@@ -11,6 +11,7 @@
 #include <systemc>
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "src/engine/clock.h"
@@ -48,6 +49,14 @@ class Component : public sc_core::sc_module {
   virtual bool busy() const = 0;
   // A readable account of the component's state, for deadlock and error dumps.
   virtual std::string describe() const = 0;
+
+  // Energy accounting: a component counts its actions (an instruction issued, a register
+  // read, a cache access) in integer counters named "<path>.energy.<action>"; the energy
+  // model turns counts into joules at report time. Register in the constructor, keep the
+  // reference, increment on the hot path.
+  uint64_t& energy_counter(std::string_view action) {
+    return env_.stats().counter(path_, std::string("energy.") + std::string(action));
+  }
 
   // Last cycle at which do_cycle reported progress (watchdog).
   Cycle last_progress() const { return last_progress_; }

@@ -44,6 +44,10 @@ Sm::Sm(sc_core::sc_module_name name, engine::Env& env, engine::ClockDomain clk, 
   stat_.ctas = &st.counter(path(), "ctas");
   stat_.mem_lines = &st.counter(path(), "mem_line_requests");
   stat_.mem_sectors = &st.counter(path(), "mem_sector_requests");
+  energy_.issue = &energy_counter("issue");
+  energy_.rf_reads = &energy_counter("rf_read");
+  energy_.rf_writes = &energy_counter("rf_write");
+  energy_.shared_accesses = &energy_counter("shared_access");
 }
 
 void Sm::begin_kernel(const exec::Launch* launch, exec::Executor* ex) {
@@ -196,6 +200,10 @@ void Sm::issue_one(uint16_t slot, Cycle now) {
   const uint64_t threads = static_cast<uint64_t>(std::popcount(d.exec));
   *stat_.thread_insts += threads;
   *stat_.unit_thread_insts[u] += threads;
+  ++*energy_.issue;
+  for (int i = 0; i < in.nreads; ++i) *energy_.rf_reads += in.reads[i].count;
+  for (int i = 0; i < in.nwrites; ++i) *energy_.rf_writes += in.writes[i].count;
+  if (d.space == exec::Space::Shared || in.op == isa::Op::LDGSTS) ++*energy_.shared_accesses;
 
   const UnitTiming& t = p_.timing(in);
   const uint32_t stall = std::max<uint32_t>(in.ctrl.stall, in.ctrl.yield ? 2 : 1);

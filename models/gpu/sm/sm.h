@@ -129,6 +129,12 @@ class Sm final : public engine::Component {
     uint64_t* mem_lines;
     uint64_t* mem_sectors;
   } stat_;
+  struct EnergyActions {       // counted per event; docs/models/sm.md lists them
+    uint64_t* issue;           // warp instructions issued
+    uint64_t* rf_reads;        // warp-wide (1024-bit) register reads
+    uint64_t* rf_writes;       // warp-wide register writes
+    uint64_t* shared_accesses; // warp shared-memory instructions (LDS, STS, LDSM, ATOMS, LDGSTS)
+  } energy_;
 };
 
 }  // namespace xpusim::gpu
