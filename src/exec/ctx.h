@@ -77,6 +77,8 @@ struct Ctx {
   // A source as 32-bit integers: register (with sub-word selector), immediate or constant;
   // '-' negates (two's complement), '~' inverts, '| |' takes the absolute value.
   const uint32_t* u32(int i, uint32_t* tmp) const;
+  // The same without applying '-' (for adders that negate as ~x + 1 themselves).
+  const uint32_t* u32_unnegated(int i, uint32_t* tmp) const;
   // As FP32 bit patterns: '-' flips the sign bit, '| |' clears it.
   const uint32_t* f32(int i, uint32_t* tmp) const;
   // As packed half pairs (FP16 or BF16): selectors .H0_H0/.H1_H1 broadcast a half; '-'

@@ -99,6 +99,20 @@ const uint32_t* Ctx::u32(int i, uint32_t* tmp) const {
   return tmp;
 }
 
+const uint32_t* Ctx::u32_unnegated(int i, uint32_t* tmp) const {
+  isa::Operand o = in.src[i];
+  const uint32_t* v = raw(*this, o, tmp);
+  const uint8_t f = o.flags & (isa::kNot | isa::kAbs);
+  if (!f) return v;
+  for (int l = 0; l < 32; ++l) {
+    uint32_t a = v[l];
+    if (f & isa::kAbs) a = static_cast<int32_t>(a) < 0 ? 0u - a : a;
+    if (f & isa::kNot) a = ~a;
+    tmp[l] = a;
+  }
+  return tmp;
+}
+
 const uint32_t* Ctx::f32(int i, uint32_t* tmp) const {
   const isa::Operand& o = in.src[i];
   const uint32_t* v = raw(*this, o, tmp);

@@ -35,10 +35,11 @@ void with_rounding(uint8_t rnd, F f) {
 
 float ftz(float v) { return std::fpclassify(v) == FP_SUBNORMAL ? std::copysign(0.0f, v) : v; }
 
+// .SAT clamps to [0, 1] with NaN becoming +0 (PTX "saturate"); otherwise NaN is canonical.
 uint32_t finish_f32(float r, const isa::Mods& m) {
+  if (m.flags & isa::kSat) return bits_of(std::isnan(r) ? 0.0f : r < 0.0f ? 0.0f : (r > 1.0f ? 1.0f : r));
   if (std::isnan(r)) return kNanF32;
   if (m.flags & isa::kFtz) r = ftz(r);
-  if (m.flags & isa::kSat) r = r < 0.0f ? 0.0f : (r > 1.0f ? 1.0f : r);
   return bits_of(r);
 }
 
@@ -76,8 +77,10 @@ void op_fmnmx(Ctx& x) {
   const uint32_t *a = x.f32(0, ta), *b = x.f32(1, tb);
   const uint32_t p = x.pred(2);
   uint32_t* d = x.dst(0);
+  const bool z = x.in.m.flags & isa::kFtz;
   for_lanes(x.exec, [&](int l) {
-    const float r = min_max(as_f32(a[l]), as_f32(b[l]), (p >> l) & 1);
+    const float fa = z ? ftz(as_f32(a[l])) : as_f32(a[l]), fb = z ? ftz(as_f32(b[l])) : as_f32(b[l]);
+    const float r = min_max(fa, fb, (p >> l) & 1);
     d[l] = std::isnan(r) ? kNanF32 : bits_of(r);
   });
 }
@@ -132,9 +135,11 @@ void op_fsel(Ctx& x) {
 
 struct Half {
   bool bf;
+  bool ftz = false;
   double get(uint32_t v, int h) const {
     const uint16_t bits = static_cast<uint16_t>(v >> (16 * h));
-    return bf ? isa::bf16_to_f32(bits) : isa::f16_to_f32(bits);
+    const double d = bf ? isa::bf16_to_f32(bits) : isa::f16_to_f32(bits);
+    return ftz ? isa::flush_subnormal(bf ? isa::Fmt::BF16 : isa::Fmt::FP16, d) : d;
   }
   uint32_t put(double r, const isa::Mods& m) const {
     if (m.flags & isa::kSat) r = std::isnan(r) ? 0.0 : (r < 0 ? 0.0 : (r > 1 ? 1.0 : r));
@@ -148,14 +153,16 @@ void h2arith(Ctx& x, F f) {
   const uint32_t* s[3] = {};
   for (int i = 0; i < N; ++i) s[i] = x.h2(i, t[i]);
   uint32_t* d = x.dst(0);
-  const Half h{(x.in.m.flags & isa::kBf16) != 0};
+  const Half h{(x.in.m.flags & isa::kBf16) != 0, (x.in.m.flags & isa::kFtz) != 0};
   const bool f32out = x.in.m.flags & isa::kF32Out;
   for_lanes(x.exec, [&](int l) {
     double v[2][3] = {};
     for (int k = 0; k < 2; ++k)
       for (int i = 0; i < N; ++i) v[k][i] = h.get(s[i][l], k);
-    if (f32out) {
-      d[l] = finish_f32(static_cast<float>(f(v[0][0], v[0][1], v[0][2])), x.in.m);
+    if (f32out) {  // the low half's result, rounded once to FP32 with the instruction's mode
+      const double r = f(v[0][0], v[0][1], v[0][2]);
+      d[l] = std::isnan(r) ? kNanF32
+                           : finish_f32(as_f32(isa::encode(isa::Fmt::FP32, r, round_of(x.in.m.rnd))), x.in.m);
       return;
     }
     d[l] = h.put(f(v[0][0], v[0][1], v[0][2]), x.in.m) | (h.put(f(v[1][0], v[1][1], v[1][2]), x.in.m) << 16);
@@ -170,7 +177,7 @@ void op_hmnmx2(Ctx& x) {
   uint32_t ta[32], tb[32];
   const uint32_t *a = x.h2(0, ta), *b = x.h2(1, tb);
   const uint32_t p = x.pred(2);
-  const Half h{(x.in.m.flags & isa::kBf16) != 0};
+  const Half h{(x.in.m.flags & isa::kBf16) != 0, (x.in.m.flags & isa::kFtz) != 0};
   uint32_t* d = x.dst(0);
   for_lanes(x.exec, [&](int l) {
     uint32_t r = 0;

@@ -19,19 +19,31 @@ void op_mov(Ctx& x) {
   for_lanes(x.exec, [&](int l) { d[l] = a[l]; });
 }
 
+// IADD3: a + b + c (+ carry-ins). A negated source enters the adder as ~x + 1, as in
+// hardware, so a - 0 carries out 1. The carry (0..2 plus carry-ins) is reported in unary: the
+// first carry predicate is set when it is >= 1, the second when it is >= 2, so IADD3.X adding
+// both predicates recovers it.
 void op_iadd3(Ctx& x) {
-  uint32_t ta[32], tb[32], tc[32];
-  const uint32_t *a = x.u32(0, ta), *b = x.u32(1, tb), *c = x.u32(2, tc);
+  uint32_t t[3][32];
+  const uint32_t* v[3];
+  bool neg[3];
+  for (int i = 0; i < 3; ++i) {
+    isa::Operand o = x.in.src[i];
+    neg[i] = o.flags & isa::kNeg;
+    v[i] = x.u32_unnegated(i, t[i]);
+  }
   uint32_t cin0 = 0, cin1 = 0;
   if (x.in.nsrc > 3) cin0 = x.pred(3);
   if (x.in.nsrc > 4) cin1 = x.pred(4);
   uint32_t* d = x.dst(0);
   uint32_t co0 = 0, co1 = 0;
   for_lanes(x.exec, [&](int l) {
-    const uint64_t s = uint64_t{a[l]} + b[l] + c[l] + ((cin0 >> l) & 1) + ((cin1 >> l) & 1);
+    uint64_t s = ((cin0 >> l) & 1) + ((cin1 >> l) & 1);
+    for (int i = 0; i < 3; ++i) s += neg[i] ? uint64_t{~v[i][l]} + 1 : uint64_t{v[i][l]};
     d[l] = static_cast<uint32_t>(s);
-    co0 |= static_cast<uint32_t>((s >> 32) & 1) << l;
-    co1 |= static_cast<uint32_t>((s >> 33) & 1) << l;
+    const uint64_t carry = s >> 32;
+    if (carry >= 1) co0 |= 1u << l;
+    if (carry >= 2) co1 |= 1u << l;
   });
   if (x.in.ndst > 1) x.set_pred(1, co0, x.exec);
   if (x.in.ndst > 2) x.set_pred(2, co1, x.exec);

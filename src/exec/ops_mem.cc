@@ -158,17 +158,22 @@ T int_atom(uint8_t op, T old, T b, T c) {
   return old;
 }
 
-// New memory value for one lane; `old` and the results are raw bits (64-bit wide).
-uint64_t atom_apply(uint8_t op, DataType t, uint64_t old, uint64_t b, uint64_t c) {
+// New memory value for one lane; `old` and the results are raw bits (64-bit wide). `global`:
+// PTX atom.add.f32 flushes subnormal inputs and results on global memory, not on shared.
+uint64_t atom_apply(uint8_t op, DataType t, uint64_t old, uint64_t b, uint64_t c, bool global) {
   switch (t) {
     case DataType::S32:
       return static_cast<uint32_t>(int_atom<int32_t>(op, static_cast<int32_t>(old), static_cast<int32_t>(b), static_cast<int32_t>(c)));
     case DataType::U64: return int_atom<uint64_t>(op, old, b, c);
     case DataType::S64:
       return static_cast<uint64_t>(int_atom<int64_t>(op, static_cast<int64_t>(old), static_cast<int64_t>(b), static_cast<int64_t>(c)));
-    case DataType::F32:
+    case DataType::F32: {  // round to nearest; on global memory subnormals are flushed
       if (op == 9) return b;
-      return bits_of(as_f32(static_cast<uint32_t>(old)) + as_f32(static_cast<uint32_t>(b)));
+      double x = as_f32(static_cast<uint32_t>(old)), y = as_f32(static_cast<uint32_t>(b));
+      if (global) x = isa::flush_subnormal(isa::Fmt::FP32, x), y = isa::flush_subnormal(isa::Fmt::FP32, y);
+      const uint32_t r = isa::encode(isa::Fmt::FP32, x + y, isa::Round::RN, false, global);
+      return isa::is_nan(isa::Fmt::FP32, r) ? 0x7fffffffu : r;
+    }
     case DataType::F64:
       if (op == 9) return b;
       return bits_of(as_f64(old) + as_f64(b));
@@ -210,7 +215,7 @@ void op_atom(Ctx& x) {
     uint8_t* p = locate(x, l, sp, n, "atomic");
     uint64_t old = 0;
     std::memcpy(&old, p, n);
-    const uint64_t nv = atom_apply(x.in.m.func, t, old, b[l], c[l]);
+    const uint64_t nv = atom_apply(x.in.m.func, t, old, b[l], c[l], sp == Space::Global);
     std::memcpy(p, &nv, n);
     if (has_result) {
       if (n == 8) x.write_u64(0, l, old);

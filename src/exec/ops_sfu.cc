@@ -1,5 +1,8 @@
-// MUFU and conversions (docs/isa.md). MUFU results are the correctly rounded FP32 values of
-// the functions (the hardware's approximations differ in the last bits; docs/isa.md).
+// MUFU and conversions (docs/isa.md). MUFU evaluates its function in double precision and
+// rounds once to FP32: within half an FP32 ulp of the true value, where the hardware's
+// approximations are within a few ulp (docs/isa.md). As on Volta and later, MUFU.SIN and
+// MUFU.COS take their argument in revolutions (the compiler multiplies by 1/2pi first).
+#include <bit>
 #include <cmath>
 
 #include "src/exec/ctx.h"
@@ -29,25 +32,32 @@ Fmt fmt_of(DataType t) {
 
 namespace {
 
+double mufu(uint8_t fn, double v) {
+  constexpr double kTwoPi = 6.283185307179586476925286766559;
+  switch (fn) {
+    case 1: return std::exp2(v);
+    case 2: return std::log2(v);
+    case 3: return 1.0 / v;
+    case 4: return 1.0 / std::sqrt(v);
+    case 5: return std::sin(kTwoPi * v);
+    case 6: return std::cos(kTwoPi * v);
+    case 7: return std::sqrt(v);
+    case 8: return std::tanh(v);
+  }
+  return 0;
+}
+
 void op_mufu(Ctx& x) {
   uint32_t t[32];
   const uint32_t* a = x.f32(0, t);
   uint32_t* d = x.dst(0);
   const uint8_t fn = x.in.m.func;
+  const bool z = x.in.m.flags & isa::kFtz;
   for_lanes(x.exec, [&](int l) {
-    const float v = as_f32(a[l]);
-    float r = 0;
-    switch (fn) {
-      case 1: r = std::exp2(v); break;
-      case 2: r = std::log2(v); break;
-      case 3: r = 1.0f / v; break;
-      case 4: r = 1.0f / std::sqrt(v); break;
-      case 5: r = std::sin(v); break;
-      case 6: r = std::cos(v); break;
-      case 7: r = std::sqrt(v); break;
-      case 8: r = std::tanh(v); break;
-    }
-    d[l] = std::isnan(r) ? 0x7fffffffu : bits_of(r);
+    double v = as_f32(a[l]);
+    if (z) v = isa::flush_subnormal(Fmt::FP32, v);
+    const uint32_t r = isa::encode(Fmt::FP32, mufu(fn, v), isa::Round::RN, false, z);
+    d[l] = isa::is_nan(Fmt::FP32, r) ? 0x7fffffffu : r;
   });
 }
 
@@ -64,7 +74,23 @@ void store_result(Ctx& x, DataType t, int l, uint64_t bits) {
   else x.dst(0)[l] = static_cast<uint32_t>(bits);
 }
 
+// .RNI .RZI .RMI .RPI: round to an integral value first (then the result is exact).
+bool integral_rounding(uint8_t rnd) {
+  const auto r = static_cast<isa::Rnd>(rnd);
+  return r == isa::Rnd::RNI || r == isa::Rnd::RZI || r == isa::Rnd::RMI || r == isa::Rnd::RPI;
+}
+
+double round_integral(double v, uint8_t rnd) {
+  switch (static_cast<isa::Rnd>(rnd)) {
+    case isa::Rnd::RZI: return std::trunc(v);
+    case isa::Rnd::RMI: return std::floor(v);
+    case isa::Rnd::RPI: return std::ceil(v);
+    default: return std::nearbyint(v);  // ties to even in the default FP environment
+  }
+}
+
 uint64_t encode_float(DataType t, double v, const isa::Mods& m) {
+  if (integral_rounding(m.rnd)) v = round_integral(v, m.rnd);
   if (m.flags & isa::kRelu) v = std::isnan(v) ? v : (v < 0 ? 0.0 : v);
   if (t == DataType::F64) return bits_of(v);
   return isa::encode(fmt_of(t), v, round_of(m.rnd), m.flags & isa::kSat, m.flags & isa::kFtz);
@@ -95,6 +121,30 @@ int64_t int_value(DataType t, int l, const uint32_t* v32, const uint64_t* v64) {
   }
 }
 
+// An integer rounded to `bits` significant bits with mode r, exactly, so the double holding it
+// needs no further rounding (a 64-bit integer does not fit a double's 53 bits).
+double round_int(int64_t iv, bool is_unsigned, int bits, isa::Round r) {
+  const bool neg = !is_unsigned && iv < 0;
+  uint64_t mag = neg ? 0 - static_cast<uint64_t>(iv) : static_cast<uint64_t>(iv);
+  const int width = 64 - std::countl_zero(mag);
+  if (width > bits) {
+    const int drop = width - bits;
+    const uint64_t rem = mag & ((uint64_t{1} << drop) - 1), half = uint64_t{1} << (drop - 1);
+    mag >>= drop;
+    bool up = false;
+    switch (r) {
+      case isa::Round::RN: up = rem > half || (rem == half && (mag & 1)); break;
+      case isa::Round::RNA: up = rem >= half; break;
+      case isa::Round::RZ: break;
+      case isa::Round::RM: up = neg && rem; break;
+      case isa::Round::RP: up = !neg && rem; break;
+    }
+    const double d = std::ldexp(static_cast<double>(mag + (up ? 1 : 0)), drop);
+    return neg ? -d : d;
+  }
+  return neg ? -static_cast<double>(mag) : static_cast<double>(mag);
+}
+
 void op_i2f(Ctx& x) {
   const auto dt = static_cast<DataType>(x.in.m.type);
   const auto st = x.in.m.type2 ? static_cast<DataType>(x.in.m.type2) : DataType::S32;
@@ -105,7 +155,7 @@ void op_i2f(Ctx& x) {
   else v32 = x.u32(0, t);
   for_lanes(x.exec, [&](int l) {
     const int64_t iv = int_value(st, l, v32, v64);
-    const double v = st == DataType::U64 ? static_cast<double>(static_cast<uint64_t>(iv)) : static_cast<double>(iv);
+    const double v = round_int(iv, st == DataType::U64, isa::info(fmt_of(dt)).man_bits + 1, round_of(x.in.m.rnd));
     store_result(x, dt, l, encode_float(dt, v, x.in.m));
   });
 }

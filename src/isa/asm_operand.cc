@@ -56,6 +56,10 @@ bool apply_reg_suffix(std::string_view suf, Operand& o) {
 
 bool parse_register(std::string_view s, Operand& o, std::string* err) {
   const size_t dot = s.find('.');
+  if (s.substr(0, dot) == "R255") {
+    *err = "registers are R0..R254; R255 is the zero register, written RZ";
+    return true;
+  }
   if (!parse_reg_name(s.substr(0, dot), o.reg)) return false;
   o.kind = Opd::Reg;
   while (dot != std::string_view::npos && !s.empty()) {
@@ -138,6 +142,8 @@ bool parse_mem(std::string_view inner, const Symbols& syms, Operand& o, std::str
       if (!rerr.empty()) return *err = rerr, false;
       if (have_reg) return *err = "an address takes at most one register", false;
       if (sign < 0) return *err = "an address register cannot be subtracted", false;
+      if (r.sel != Sel::None || (r.flags & kReuse))
+        return *err = "an address register takes no suffix but .64", false;
       have_reg = true;
       o.reg = r.reg;
       o.flags |= r.flags & kWide;
@@ -219,7 +225,7 @@ bool parse_operand(std::string_view text, const Symbols& syms, Operand& out, std
   if (s[0] == '!') flags |= kNot, s.remove_prefix(1);
   else if (s[0] == '~') flags |= kNot, s.remove_prefix(1);
   if (s.size() > 1 && s[0] == '-' && !std::isdigit(static_cast<unsigned char>(s[1])) && s[1] != '.' &&
-      s.substr(1) != "INF" && s.substr(1) != "inf")
+      s.substr(1) != "INF" && s.substr(1) != "inf" && s.substr(1) != "NAN" && s.substr(1) != "nan")
     flags |= kNeg, s.remove_prefix(1);
   if (s.size() >= 2 && s.front() == '|' && s.back() == '|') flags |= kAbs, s = trim(s.substr(1, s.size() - 2));
   if (s.empty()) return *err = "empty operand", false;

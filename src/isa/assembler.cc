@@ -9,6 +9,7 @@
 #include "src/isa/asm_operand.h"
 #include "src/isa/ctrl_pass.h"
 #include "src/isa/opdefs.h"
+#include "src/isa/opdefs_util.h"
 
 namespace xpusim::isa {
 
@@ -201,7 +202,8 @@ void Assembler::directive(std::string_view body, int ln, int col) {
     // .shared BYTES   |   .shared NAME BYTES [align A]
     size_t i = 1;
     std::string name;
-    if (w.size() >= 3) name = w[i++].text;
+    int64_t ignored;
+    if (w.size() >= 3 && !parse_int(w[1].text, ignored)) name = w[i++].text;
     if (i >= w.size()) return errors_.add(loc(ln, col), ".shared takes [NAME] BYTES [align A]");
     if (!number(w[i++], 1, 1 << 30)) return;
     const uint32_t bytes = static_cast<uint32_t>(v);
@@ -328,8 +330,10 @@ void Assembler::finish(PendingKernel& pk) {
   if (!pk.has_regs) errors_.addf(loc(pk.line, 1), "kernel '{}' has no .regs directive", k.name);
   k.shared_bytes = (pk.shared_top + 15) / 16 * 16;
   if (pk.stmts.empty()) errors_.addf(loc(pk.line, 1), "kernel '{}' has no instructions", k.name);
-  for (const auto& [name, pc] : pk.syms.labels)
+  for (const auto& [name, pc] : pk.syms.labels) {
     if (pc >= pk.stmts.size()) errors_.addf(loc(pk.line, 1), "label '{}' is not followed by an instruction", name);
+    if (pk.syms.shared.count(name)) errors_.addf(loc(pk.line, 1), "'{}' is both a label and a shared symbol", name);
+  }
   int with_ctrl = 0;
   for (const Stmt& st : pk.stmts) {
     Inst in;
@@ -350,7 +354,20 @@ void Assembler::finish(PendingKernel& pk) {
     errors_.addf(loc(pk.line, 1), "kernel '{}': control bits must be written on every instruction or on none ({} of {} have them)",
                  k.name, with_ctrl, k.code.size());
   k.ctrl_given = with_ctrl != 0;
-  if (!k.ctrl_given) fill_control_bits(k, opt_.latency);
+  if (!k.ctrl_given) {
+    // LDGDEPBAR counts groups on the one counter the kernel's DEPBARs wait on.
+    const Inst* first = nullptr;
+    for (const Inst& in : k.code) {
+      if (in.op != Op::DEPBAR) continue;
+      if (!first) first = &in;
+      else if (in.src[0].reg != first->src[0].reg)
+        errors_.addf(loc(static_cast<int>(in.line), in.col),
+                     "DEPBAR waits on SB{} but line {} waits on SB{}: without written control bits, every DEPBAR "
+                     "of a kernel must name the counter LDGDEPBAR increments",
+                     in.src[0].reg, first->line, first->src[0].reg);
+    }
+    if (errors_.size() == before) fill_control_bits(k, opt_.latency);
+  }
 }
 
 bool Assembler::build_inst(PendingKernel& pk, const Stmt& st, Inst& in) {
@@ -399,6 +416,10 @@ bool Assembler::build_inst(PendingKernel& pk, const Stmt& st, Inst& in) {
   if (!b.error().empty()) {
     errors_.addf(loc(st.line, st.opcode.col), "{}: {}", def->name, b.error());
     return false;
+  }
+  for (int i = 0; i < in.nsrc; ++i) {  // a float literal in a raw 32-bit slot means its FP32 bits
+    Operand& o = in.src[i];
+    if (o.kind == Opd::Imm && (o.flags & kFloatLit)) imm_to_f32(o);
   }
   if (def->check) {
     const std::string e = def->check(in);

@@ -231,8 +231,11 @@ State Pass::walk_block(size_t b, State s, bool final) {
       });
     }
   }
-  // Drain fixed-latency results before leaving the block.
+  // A counter set by the block's last instruction is visible one cycle after its issue.
   const size_t last = end - 1;
+  if (final && (k_.code[last].ctrl.wbar != kNoBarrier || k_.code[last].ctrl.rbar != kNoBarrier))
+    k_.code[last].ctrl.stall = std::max<uint8_t>(k_.code[last].ctrl.stall, 2);
+  // Drain fixed-latency results before leaving the block.
   int64_t last_ready = 0;
   size_t first = last;
   for (int sl = 0; sl < kNumSlots; ++sl)

@@ -13,6 +13,15 @@ bool mod_farith(std::string_view t, Mods& m) {
   return is_hint_mod(t);
 }
 
+bool mod_darith(std::string_view t, Mods& m) {
+  if (t == "RN" || t == "RZ" || t == "RM" || t == "RP") return parse_rnd(t, m.rnd);
+  return is_hint_mod(t);
+}
+bool mod_ftz_only(std::string_view t, Mods& m) {
+  if (t == "FTZ") return m.flags |= kFtz, true;
+  return is_hint_mod(t);
+}
+
 void bind_fadd(Binder& b, Inst& in) { bind_farith(b, in, 2, 1, imm_to_f32); }
 void bind_ffma(Binder& b, Inst& in) { bind_farith(b, in, 3, 1, imm_to_f32); }
 void bind_dadd(Binder& b, Inst& in) { bind_farith(b, in, 2, 2, imm_to_f64); }
@@ -69,16 +78,16 @@ void register_float_ops(std::vector<OpDef>& t) {
   t.push_back({"FADD", Op::FADD, Unit::FP32, true, mod_farith, bind_fadd, nullptr});
   t.push_back({"FMUL", Op::FMUL, Unit::FP32, true, mod_farith, bind_fadd, nullptr});
   t.push_back({"FFMA", Op::FFMA, Unit::FP32, true, mod_farith, bind_ffma, nullptr});
-  t.push_back({"FMNMX", Op::FMNMX, Unit::FP32, true, mod_farith, bind_fsel, nullptr});
+  t.push_back({"FMNMX", Op::FMNMX, Unit::FP32, true, mod_ftz_only, bind_fsel, nullptr});
   t.push_back({"FSETP", Op::FSETP, Unit::FP32, true, mod_fsetp, bind_setp, check_setp});
   t.push_back({"FSEL", Op::FSEL, Unit::FP32, true, mod_none, bind_fsel, nullptr});
   t.push_back({"HADD2", Op::HADD2, Unit::FP16, true, mod_h2, bind_hadd2, nullptr});
   t.push_back({"HMUL2", Op::HMUL2, Unit::FP16, true, mod_h2, bind_hadd2, nullptr});
   t.push_back({"HFMA2", Op::HFMA2, Unit::FP16, true, mod_h2, bind_hfma2, nullptr});
   t.push_back({"HMNMX2", Op::HMNMX2, Unit::FP16, true, mod_h2, bind_hmnmx2, nullptr});
-  t.push_back({"DADD", Op::DADD, Unit::FP64, true, mod_farith, bind_dadd, nullptr});
-  t.push_back({"DMUL", Op::DMUL, Unit::FP64, true, mod_farith, bind_dadd, nullptr});
-  t.push_back({"DFMA", Op::DFMA, Unit::FP64, true, mod_farith, bind_dfma, nullptr});
+  t.push_back({"DADD", Op::DADD, Unit::FP64, true, mod_darith, bind_dadd, nullptr});
+  t.push_back({"DMUL", Op::DMUL, Unit::FP64, true, mod_darith, bind_dadd, nullptr});
+  t.push_back({"DFMA", Op::DFMA, Unit::FP64, true, mod_darith, bind_dfma, nullptr});
   t.push_back({"DSETP", Op::DSETP, Unit::FP64, true, mod_fsetp, bind_setp, check_setp});
 }
 

@@ -30,6 +30,7 @@ void bind_iadd3(Binder& b, Inst& in) {
   for (int k = 0; k < 3; ++k) b.src(i++, kRIC);
   if (in.m.flags & kX) {
     if (i >= b.size()) return b.fail("IADD3.X needs a carry-in predicate after the three sources");
+    if (b.size() - i > 2) return b.fail("IADD3.X takes at most two carry-in predicates");
     while (i < b.size()) b.src(i++, kP);
   }
   if (i != b.size()) b.fail("too many operands");
@@ -65,7 +66,10 @@ bool mod_lea(std::string_view t, Mods& m) {
 void bind_lea(Binder& b, Inst& in) {
   b.dst(0, kR);
   size_t i = 1;
-  if (b.is(i, kP)) b.dst(i++, kP);
+  if (b.is(i, kP)) {
+    if (in.m.flags & kHi) return b.fail("LEA.HI produces no carry-out predicate (the low half, LEA, does)");
+    b.dst(i++, kP);
+  }
   b.src(i++, kR);                                   // Ra
   b.src(i++, kRIC);                                 // Rb
   const bool hi = in.m.flags & kHi;

@@ -62,6 +62,18 @@ void bind_cvt(Binder& b, Inst& in) {
   b.count(2, 2);
   b.dst(0, kR, is_64(in.m.type) ? 2 : 1);
   b.src(1, kRIC, is_64(in.m.type2) ? 2 : 1);
+  if (in.nsrc == 1 && in.src[0].kind == Opd::Imm && (in.src[0].flags & kFloatLit)) {
+    const auto st = static_cast<DataType>(in.m.type2);
+    if (st == DataType::F64) imm_to_f64(in.src[0]);
+    else if (st == DataType::F16 || st == DataType::BF16) {
+      imm_to_h2(in.src[0], st == DataType::BF16);
+      in.src[0].imm &= 0xffff;
+    } else if (in.op == Op::I2F) {
+      b.fail("I2F takes an integer source; write the literal without a decimal point");
+    } else {
+      imm_to_f32(in.src[0]);
+    }
+  }
 }
 
 std::string check_f2f(const Inst& in) {

@@ -89,8 +89,12 @@ std::string check_mma(const Inst& in) {
   if (k == 0) return "needs a shape: .1684, .1688, .16816, .16832 or .16864";
   if (bits == 0) return fmt::format("unsupported A type .{}", dtype_token(a));
   const bool fp8 = a == DataType::E4M3 || a == DataType::E5M2;
-  if (fp8 ? (bt != DataType::E4M3 && bt != DataType::E5M2) : bt != a)
-    return "A and B types must match (FP8 E4M3/E5M2 may mix)";
+  const bool integer = a == DataType::S8 || a == DataType::U8 || a == DataType::S4 || a == DataType::U4;
+  const bool same = fp8 ? (bt == DataType::E4M3 || bt == DataType::E5M2)
+                        : integer ? type_bits(bt) == bits && (bt == DataType::S8 || bt == DataType::U8 ||
+                                                              bt == DataType::S4 || bt == DataType::U4)
+                                  : bt == a;
+  if (!same) return "A and B types must match (E4M3/E5M2 may mix, and so may S8/U8 and S4/U4)";
   // K of the full shape is 256 / bits; the half shape is half of that (TF32 also K=4).
   const int full = 256 / bits;
   if (k != full && k != full / 2) return fmt::format("shape m16n8k{} does not exist for .{} inputs", k, dtype_token(a));

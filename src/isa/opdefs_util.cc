@@ -25,7 +25,10 @@ void bind_setp(Binder& b, Inst& in) {
 }
 
 std::string check_setp(const Inst& in) {
-  return in.m.func == 0 ? "needs a comparison modifier (.LT, .EQ, .GE, ...)" : "";
+  if (in.m.func == 0) return "needs a comparison modifier (.LT, .EQ, .GE, ...)";
+  if (in.op == Op::ISETP && in.m.cmp > static_cast<uint8_t>(Cmp::T))
+    return "integer comparisons are .F .LT .EQ .LE .GT .NE .GE .T (the unordered ones are for floats)";
+  return "";
 }
 
 namespace {
@@ -35,6 +38,7 @@ double literal_value(const Operand& o) { return (o.flags & kFloatLit) ? o.fimm :
 void imm_to_f32(Operand& o) {
   if (o.kind != Opd::Imm) return;
   o.imm = encode(Fmt::FP32, literal_value(o));
+  o.flags &= static_cast<uint8_t>(~kFloatLit);
 }
 
 void imm_to_f64(Operand& o) {
@@ -43,12 +47,14 @@ void imm_to_f64(Operand& o) {
   int64_t bits;
   std::memcpy(&bits, &v, sizeof bits);
   o.imm = bits;
+  o.flags &= static_cast<uint8_t>(~kFloatLit);
 }
 
 void imm_to_h2(Operand& o, bool bf16) {
   if (o.kind != Opd::Imm) return;
   const uint32_t h = encode(bf16 ? Fmt::BF16 : Fmt::FP16, literal_value(o));
   o.imm = static_cast<int64_t>((h << 16) | h);
+  o.flags &= static_cast<uint8_t>(~kFloatLit);
 }
 
 void bind_farith(Binder& b, Inst& in, int nsrc, uint8_t width, void (*conv)(Operand&)) {

@@ -261,7 +261,7 @@ void Sm::memory_access(uint16_t slot, const exec::DynInst& d, Cycle now) {
   uint32_t idx = 0;
   while (inflight_[idx].used) ++idx;
   Inflight& f = inflight_[idx];
-  f = Inflight{true, slot, in.op == isa::Op::LDGSTS ? kNone : in.ctrl.wbar, in.op == isa::Op::LDGSTS, s.group_seq, n};
+  f = Inflight{true, slot, in.ctrl.wbar, in.op == isa::Op::LDGSTS, s.group_seq, n};
   ++inflight_used_;
   ++ctas_[s.cta].inflight;
   if (f.ldgsts) ++s.open_group;
