@@ -504,6 +504,13 @@ TEST_CASE("ops: barrier misuse faults: id out of range, bad thread count", "[ops
   CHECK_THROWS_WITH(r1.go({1, 1, 1}, {32, 1, 1}, {}), Catch::Contains("barrier id 16 out of range"));
   Run r2(".kernel b2\n.regs 4\n  MOV R1, 48\n  BAR.SYNC 0, R1\n  EXIT\n");
   CHECK_THROWS_WITH(r2.go({1, 1, 1}, {64, 1, 1}, {}), Catch::Contains("thread count 48"));
+  // docs/isa.md §9.3: one warp waiting at two barriers, one barrier with two counts in a phase
+  Run r5(".kernel b5\n.regs 4\n  S2R R0, SR_LANEID\n  ISETP.LT.U32 P0, R0, 16\n  @P0 BRA A\n  BAR.SYNC 2\n  EXIT\n"
+         "A:\n  BAR.SYNC 1\n  EXIT\n");
+  CHECK_THROWS_WITH(r5.go({1, 1, 1}, {64, 1, 1}, {}), Catch::Contains("waits on barriers"));
+  Run r6(".kernel b6\n.regs 4\n  S2R R0, SR_TID.X\n  ISETP.LT.U32 P0, R0, 32\n  MOV R1, 96\n  @P0 MOV R1, 64\n"
+         "  BAR.SYNC 1, R1\n  EXIT\n");
+  CHECK_THROWS_WITH(r6.go({1, 1, 1}, {96, 1, 1}, {}), Catch::Contains("thread counts"));
   CHECK_THROWS_WITH(isa::assemble_text(".kernel b3\n.regs 4\n  BAR.SYNC 16\n  EXIT\n", "t.xasm"),
                     Catch::Contains("barrier id must be 0..15"));
   CHECK_THROWS_WITH(isa::assemble_text(".kernel b4\n.regs 4\n  BAR.SYNC 1, 40\n  EXIT\n", "t.xasm"),

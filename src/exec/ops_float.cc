@@ -133,6 +133,22 @@ void op_fsel(Ctx& x) {
 
 // ---- packed halves ----
 
+// Round to odd: the exact value of a + b (doubles), truncated to double and with the last bit
+// set when anything was lost. Rounding that once more to a format of at most 51 bits is the
+// same as rounding the exact sum once (Boldo & Melquiond, "When double rounding is odd").
+double add_round_odd(double a, double b) {
+  const double s = a + b;
+  if (!std::isfinite(s)) return s;
+  const double bb = s - a;
+  const double err = (a - (s - bb)) + (b - bb);  // exact: a + b = s + err (TwoSum)
+  if (err == 0) return s;
+  // s was rounded to nearest; the truncated value is s itself or its neighbour toward zero
+  double t = (err > 0) == (s > 0) ? s : std::nextafter(s, 0.0);
+  uint64_t bits = bits_of(t);
+  if (!(bits & 1)) t = std::nextafter(t, s > 0 ? INFINITY : -INFINITY);  // make the last bit odd
+  return t;
+}
+
 struct Half {
   bool bf;
   bool ftz = false;
@@ -169,9 +185,11 @@ void h2arith(Ctx& x, F f) {
   });
 }
 
-void op_hadd2(Ctx& x) { h2arith<2>(x, [](double a, double b, double) { return a + b; }); }
+// Products of two halves are exact in double; sums are rounded to odd, so the final rounding
+// to FP16, BF16 or FP32 is the only one.
+void op_hadd2(Ctx& x) { h2arith<2>(x, [](double a, double b, double) { return add_round_odd(a, b); }); }
 void op_hmul2(Ctx& x) { h2arith<2>(x, [](double a, double b, double) { return a * b; }); }
-void op_hfma2(Ctx& x) { h2arith<3>(x, [](double a, double b, double c) { return std::fma(a, b, c); }); }
+void op_hfma2(Ctx& x) { h2arith<3>(x, [](double a, double b, double c) { return add_round_odd(a * b, c); }); }
 
 void op_hmnmx2(Ctx& x) {
   uint32_t ta[32], tb[32];

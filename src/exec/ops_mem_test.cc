@@ -382,6 +382,42 @@ TEST_CASE("ops: F32 and F16x2 atomic adds round per step in thread order", "[ops
   }
 }
 
+TEST_CASE("ops: F64 and BF16x2 atomic adds round to nearest in thread order", "[ops]") {
+  std::mt19937_64 rng(47);
+  const uint32_t n = 64;
+  std::vector<uint64_t> bd(n), bb(n), c(n);
+  for (uint32_t t = 0; t < n; ++t) {
+    bd[t] = std::bit_cast<uint64_t>(std::ldexp(static_cast<double>(rng() % 100000) - 30000.0, static_cast<int>(rng() % 80) - 40));
+    bb[t] = isa::encode(isa::Fmt::BF16, (static_cast<double>(rng() % 2000) - 900) / 16.0) |
+            isa::encode(isa::Fmt::BF16, static_cast<double>(rng() % 300)) << 16;
+  }
+  for (int space = 0; space < 2; ++space) {
+    const char* pre = space == 0 ? "ATOM" : "ATOMS";
+    const char* addr = space == 1 ? "[R8+sl]" : "[R12]";
+    const auto rd = run_atomic(fmt::format("{}.ADD.F64 R16, {}, R4", pre, addr), space == 1, bd, c, std::vector<uint32_t>(n, 0),
+                               {std::bit_cast<uint64_t>(0.5)});
+    const auto rb = run_atomic(fmt::format("{}.ADD.BF16x2 R16, {}, R4", pre, addr), space == 1, bb, c, std::vector<uint32_t>(n, 0),
+                               {0x3f80bf80u});
+    double acc = 0.5;
+    uint32_t h = 0x3f80bf80u;
+    for (uint32_t t = 0; t < n; ++t) {
+      INFO(pre << " thread " << t);
+      CHECK(rd.old[t] == std::bit_cast<uint64_t>(acc));
+      CHECK(rb.old[t] == h);
+      acc += std::bit_cast<double>(bd[t]);
+      uint32_t nh = 0;
+      for (int k = 0; k < 2; ++k) {
+        const double sum = isa::decode(isa::Fmt::BF16, (h >> (16 * k)) & 0xffff) +
+                           isa::decode(isa::Fmt::BF16, static_cast<uint32_t>(bb[t] >> (16 * k)) & 0xffff);
+        nh |= isa::encode(isa::Fmt::BF16, sum) << (16 * k);  // exact sum, one RN rounding
+      }
+      h = nh;
+    }
+    CHECK(rd.final_[0] == std::bit_cast<uint64_t>(acc));
+    CHECK(rb.final_[0] == h);
+  }
+}
+
 // CUDA C++ Programming Guide, "Floating-Point Standard": atomic FP32 adds on global memory
 // behave like FADD.F32.FTZ.RN; on shared memory they keep denormals.
 TEST_CASE("ops: ATOMS.ADD.F32 keeps subnormals", "[ops]") {
@@ -391,11 +427,9 @@ TEST_CASE("ops: ATOMS.ADD.F32 keeps subnormals", "[ops]") {
   CHECK(rs.final_[0] == std::bit_cast<uint32_t>(32 * 0x1p-140f));
 }
 
-// BUG: ops_mem.cc:173-175 (atom_apply, F32) adds without flushing subnormals, although the
-// opdef (opdefs_mem.cc:55) says FP32 atomics flush denormals. Global FP32 atomic adds behave
-// like FADD.F32.FTZ.RN (CUDA C++ Programming Guide, "Floating-Point Standard"; PTX atom:
-// "atom.add.f32 ... flushes subnormal inputs and results to sign-preserving zero").
-TEST_CASE("ops: ATOM/RED.ADD.F32 on global memory flush subnormals", "[ops][!mayfail]") {
+// Found by this test before c86131a (no flush). Global FP32 atomic adds behave like
+// FADD.F32.FTZ.RN (CUDA C++ Programming Guide, "Floating-Point Standard"; docs/isa.md §5.7).
+TEST_CASE("ops: ATOM/RED.ADD.F32 on global memory flush subnormals", "[ops]") {
   const uint32_t n = 32;
   std::vector<uint64_t> b(n, std::bit_cast<uint32_t>(0x1p-140f)), c(n);
   const std::vector<uint32_t> slot(n, 0);
@@ -405,12 +439,10 @@ TEST_CASE("ops: ATOM/RED.ADD.F32 on global memory flush subnormals", "[ops][!may
   CHECK(rr.final_[0] == std::bit_cast<uint32_t>(0x1p-126f));
 }
 
-// BUG: ops_mem.cc:175 (atom_apply, F32) returns the host's NaN (the operand's payload), not
-// the canonical 0x7fffffff that every other FP32 operation here produces. CUDA C++
-// Programming Guide, "Floating-Point Standard": "The result of a single-precision
-// floating-point operation involving one or more input NaNs is the quiet NaN of bit pattern
-// 0x7fffffff" (and the FP32 atomic add behaves like FADD.F32.FTZ.RN).
-TEST_CASE("ops: ATOM.ADD.F32 with a NaN gives the canonical NaN", "[ops][!mayfail]") {
+// Found by this test before c86131a (the operand's NaN payload came back). CUDA C++
+// Programming Guide, "Floating-Point Standard": a single-precision operation with a NaN input
+// gives 0x7fffffff; docs/isa.md §5.7.
+TEST_CASE("ops: ATOM.ADD.F32 with a NaN gives the canonical NaN", "[ops]") {
   std::vector<uint64_t> b(1, 0x7fc01234u), c(1);
   const auto ra = run_atomic("ATOM.ADD.F32 R16, [R12], R4", false, b, c, {0}, {std::bit_cast<uint32_t>(1.0f)});
   CHECK(ra.final_[0] == 0x7fffffffu);

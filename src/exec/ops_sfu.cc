@@ -32,15 +32,24 @@ Fmt fmt_of(DataType t) {
 
 namespace {
 
-double mufu(uint8_t fn, double v) {
+// sin(2 pi x) with exact argument reduction: x minus its nearest integer is exact for an FP32
+// x, and folding into [-1/4, 1/4] is exact too, so zeros and ones come out exactly.
+double sin_2pi(double x) {
   constexpr double kTwoPi = 6.283185307179586476925286766559;
+  double r = x - std::nearbyint(x);          // [-1/2, 1/2]
+  if (r > 0.25) r = 0.5 - r;                 // sin(2 pi r) = sin(2 pi (1/2 - r))
+  else if (r < -0.25) r = -0.5 - r;
+  return std::sin(kTwoPi * r);
+}
+
+double mufu(uint8_t fn, double v) {
   switch (fn) {
     case 1: return std::exp2(v);
     case 2: return std::log2(v);
     case 3: return 1.0 / v;
     case 4: return 1.0 / std::sqrt(v);
-    case 5: return std::sin(kTwoPi * v);
-    case 6: return std::cos(kTwoPi * v);
+    case 5: return std::isfinite(v) ? sin_2pi(v) : NAN;
+    case 6: return std::isfinite(v) ? sin_2pi(0.25 - (v - std::nearbyint(v))) : NAN;
     case 7: return std::sqrt(v);
     case 8: return std::tanh(v);
   }

@@ -85,10 +85,14 @@ std::string override_error(google::protobuf::Message* m, const std::string& assi
   return e[0];
 }
 
-const char* const kSmFields =
-    "subcores, max_warps, max_ctas, max_threads, registers, register_alloc_unit, max_registers_per_thread, "
-    "shared_memory_bytes, max_shared_per_cta_bytes, shared_alloc_unit_bytes, reserved_shared_per_cta_bytes, "
-    "scheduler, dependence, register_file, unit, tensor, shared_latency_cycles";
+// SmSpec's field names in declaration order, as the override errors list them (read from the
+// schema so that adding a field does not break these tests).
+const std::string kSmFields = [] {
+  std::string s;
+  const auto* d = xpusim::proto::SmSpec::descriptor();
+  for (int i = 0; i < d->field_count(); ++i) s += (i ? ", " : "") + std::string(d->field(i)->name());
+  return s;
+}();
 const char* const kSchedulers = "SCHEDULER_UNSPECIFIED, LRR, GTO, CGGTY";
 
 // ---- parsing and locations --------------------------------------------------------------
