@@ -172,7 +172,7 @@ TEST_CASE("ops: an exact zero sum is +0, or -0 under .RM", "[ops]") {
   CHECK(out[3][1] == 0x80000000u);
 }
 
-TEST_CASE("ops: .FTZ flushes FP32 subnormal inputs and results to signed zero; .SAT clamps", "[ops]") {
+TEST_CASE("ops: .FTZ flushes FP32 subnormal inputs and results to signed zero, .SAT clamps", "[ops]") {
   std::vector<Words> in(6);
   in[0] = {fb(0x1p-130f), 0, 0, 0, 0, 0, 0, 0};                      // subnormal input
   in[1] = {fb(0x1p-126f), fb(-0x1p-127f), 0, 0, 0, 0, 0, 0};         // flushed addend
@@ -246,7 +246,7 @@ TEST_CASE("ops: float slots take integer and float literals and constants", "[op
   }
 }
 
-TEST_CASE("ops: FMNMX follows minNum/maxNum with -0 < +0; FSEL selects bits", "[ops]") {
+TEST_CASE("ops: FMNMX follows minNum/maxNum with -0 < +0, FSEL selects bits", "[ops]") {
   std::mt19937 rng(23);
   std::vector<Words> in(64);
   for (size_t l = 0; l < in.size(); ++l)
@@ -359,7 +359,7 @@ TEST_CASE("ops: HADD2/HMUL2/HFMA2 on FP16 pairs with selectors, modifiers and im
   }
 }
 
-TEST_CASE("ops: HADD2.F32 converts a half to FP32; .BF16_V2 pairs; .SAT; HMNMX2", "[ops]") {
+TEST_CASE("ops: HADD2.F32 converts a half to FP32, .BF16_V2 pairs, .SAT, HMNMX2", "[ops]") {
   std::mt19937 rng(26);
   std::vector<Words> in(64);
   for (auto& w : in) {

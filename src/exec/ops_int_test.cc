@@ -451,7 +451,7 @@ TEST_CASE("ops: ISETP .AND/.OR/.XOR combine with Pc (and !Pc) into Pd and Pq", "
   }
 }
 
-TEST_CASE("ops: SEL picks by predicate; PRMT selects and sign-replicates bytes", "[ops]") {
+TEST_CASE("ops: SEL picks by predicate, PRMT selects and sign-replicates bytes", "[ops]") {
   auto in = inputs(16);
   std::mt19937 rng(17);
   for (auto& w : in) w[1] = static_cast<uint32_t>(rng());  // random selectors, sign bits included

@@ -55,7 +55,7 @@ uint32_t fb(float f) { return std::bit_cast<uint32_t>(f); }
 
 }  // namespace
 
-TEST_CASE("ops: literals in raw slots are bit patterns; ~ on an immediate inverts it", "[ops]") {
+TEST_CASE("ops: literals in raw slots are bit patterns, ~ on an immediate inverts it", "[ops]") {
   const auto in = random_lanes(81);
   const auto out = run_lanes(R"(
   MOV R16, 1.5
@@ -175,7 +175,7 @@ TEST_CASE("ops: I2F into narrow formats rounds once and saturates with .SAT", "[
   CHECK(out[0][5] == 0u);             // SR_CLOCKLO is 0 in the untimed runner (docs/isa.md §4.8)
 }
 
-TEST_CASE("ops: RZ and PT destinations discard; a ! on a destination predicate is ignored", "[ops]") {
+TEST_CASE("ops: RZ and PT destinations discard, a ! on a destination predicate is ignored", "[ops]") {
   auto in = random_lanes(84);
   const auto out = run_lanes(R"(
   MOV R16, 7

@@ -37,6 +37,7 @@ namespace {
 double sin_2pi(double x) {
   constexpr double kTwoPi = 6.283185307179586476925286766559;
   double r = x - std::nearbyint(x);          // [-1/2, 1/2]
+  if (r == 0) return std::copysign(0.0, x);  // sin(-0) = -0
   if (r > 0.25) r = 0.5 - r;                 // sin(2 pi r) = sin(2 pi (1/2 - r))
   else if (r < -0.25) r = -0.5 - r;
   return std::sin(kTwoPi * r);

@@ -91,7 +91,7 @@ double round_u64(uint64_t x, int p, int mode) {
 
 // docs/isa.md §5.5: each function evaluated in double and rounded once to FP32 (within half
 // an ulp of the true value); SIN/COS take the argument in revolutions (sin 2πx).
-TEST_CASE("ops: MUFU functions are within half an ulp of the exact value; special cases are exact", "[ops]") {
+TEST_CASE("ops: MUFU functions are within half an ulp of the exact value, special cases are exact", "[ops]") {
   std::mt19937 rng(31);
   std::vector<Words> in(64);
   for (auto& w : in) {
@@ -285,7 +285,7 @@ TEST_CASE("ops: F2F between FP32, FP16, BF16, TF32 and FP64 in every rounding mo
   }
 }
 
-TEST_CASE("ops: F2F and F2FP .RELU clamp negatives to +0; F2F .FTZ flushes subnormal results", "[ops]") {
+TEST_CASE("ops: F2F and F2FP .RELU clamp negatives to +0, F2F .FTZ flushes subnormal results", "[ops]") {
   const auto out = run_lanes(R"(
   F2F.F16.F32.RELU R16, R4
   F2F.BF16.F32.RELU R17, R4

@@ -209,7 +209,7 @@ TEST_CASE("ops: HMMA/IMMA every shape and type on random values against a float6
   for (const Mma& m : all_mmas()) check_mma(m, seed++, false, false);
 }
 
-TEST_CASE("ops: IMMA wraps without .SAT and clamps with it; D may alias C", "[ops]") {
+TEST_CASE("ops: IMMA wraps without .SAT and clamps with it, D may alias C", "[ops]") {
   for (bool sat : {false, true}) {
     const Mma m{T::S8, T::S8, 32, false, sat};
     std::vector<double> A(16 * 32, -128.0), B(32 * 8, -128.0), C(128, 2147400000.0);
@@ -229,7 +229,7 @@ TEST_CASE("ops: IMMA wraps without .SAT and clamps with it; D may alias C", "[op
   }
 }
 
-TEST_CASE("ops: HMMA with an F16 accumulator rounds once to FP16; Inf*0 gives the canonical NaN", "[ops]") {
+TEST_CASE("ops: HMMA with an F16 accumulator rounds once to FP16, Inf*0 gives the canonical NaN", "[ops]") {
   const Mma m{T::F16, T::F16, 16, true, false};
   std::vector<double> A(16 * 16, 0.0), B(16 * 8, 0.0), C(128, 0.0);
   // row 0: 2048 + 16 products of 0.125, each below FP16 resolution at 2048 but not together
@@ -387,7 +387,7 @@ TEST_CASE("ops: the docs' LDSM + HMMA.16816 recipe multiplies row-major A by col
     }
 }
 
-TEST_CASE("ops: HMMA, IMMA and LDSM fault unless all 32 lanes execute them; LDSM checks rows", "[ops]") {
+TEST_CASE("ops: HMMA, IMMA and LDSM fault unless all 32 lanes execute them, LDSM checks rows", "[ops]") {
   const Mma m{T::F16, T::F16, 16, false, false};
   const Frags f = pack(m, std::vector<double>(256, 1.0), std::vector<double>(128, 1.0), std::vector<double>(128, 0.0));
   CHECK_THROWS_WITH(run_mma(m, f, false, 16), Catch::Contains("warp-collective"));

@@ -406,7 +406,7 @@ TEST_CASE("tensor: integer overflow wraps, or clamps with satfinite", "[tensor]"
   CHECK(int_result(s, -5, 0x80, 0x80) == -5 + 32 * 16384);
 }
 
-TEST_CASE("tensor: f16 accumulator rounds once at the end; NaN is canonical", "[tensor]") {
+TEST_CASE("tensor: f16 accumulator rounds once at the end, NaN is canonical", "[tensor]") {
   // Row 0 x col 0: 1*1 + 15 * 2^-6 * 2^-6. In f16 each 2^-12 would vanish (half ulp of 1 is
   // 2^-11); in FP32 they sum to 15 * 2^-12, which rounds (once) to 1 + 2^-8.
   const MmaDesc d{16, 8, 16, MmaElem::F16, MmaElem::F16, MmaElem::F16, MmaElem::F16, false};
