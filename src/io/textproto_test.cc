@@ -134,7 +134,7 @@ TEST_CASE("textproto: nested fields are located at their names", "[textproto]") 
   REQUIRE(at(locs, "gpu.sm.register_file.banks") == "cfg.textproto:5:21");
 }
 
-TEST_CASE("textproto: only set fields have locations; find falls back to ancestors and root", "[textproto]") {
+TEST_CASE("textproto: only set fields have locations, find falls back to ancestors and root", "[textproto]") {
   io::LocationMap locs;
   parse_config("gpu {\n  num_sms: 4\n}\n", &locs);
   REQUIRE(locs.has("gpu.num_sms"));
@@ -260,7 +260,7 @@ TEST_CASE("textproto: an unknown enum name lists the valid values", "[textproto]
                              "valid values: ") + kSchedulers});
 }
 
-TEST_CASE("textproto: an enum number without a name is an error; a named number is fine", "[textproto]") {
+TEST_CASE("textproto: an enum number without a name is an error, a named number is fine", "[textproto]") {
   REQUIRE(parse_errors("gpu { sm { scheduler: 7 } }") ==
           Errors{std::string("cfg.textproto:1:23: field \"scheduler\" (enum SchedulerPolicy): unknown value 7; "
                              "valid values: ") + kSchedulers});
@@ -423,7 +423,7 @@ TEST_CASE("textproto: base inheritance two levels deep", "[textproto]") {
   REQUIRE_FALSE(c.sim().functional());
 }
 
-TEST_CASE("textproto: SmSpec.unit merges by kind; new kinds are appended in order", "[textproto]") {
+TEST_CASE("textproto: SmSpec.unit merges by kind, new kinds are appended in order", "[textproto]") {
   TempDir dir;
   dir.write("base.textproto",
             "gpu { sm {\n"
@@ -479,7 +479,7 @@ TEST_CASE("textproto: TensorSpec merges only when shape and dtype both match", "
 }
 
 // Workload has no `base` field, so its merge rules are exercised through merge_over.
-TEST_CASE("textproto: Workload.buffer merges by name; other lists are replaced whole", "[textproto]") {
+TEST_CASE("textproto: Workload.buffer merges by name, other lists are replaced whole", "[textproto]") {
   proto::Workload w;
   proto::Workload child;
   io::parse_text(
