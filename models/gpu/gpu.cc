@@ -7,9 +7,12 @@
 namespace xpusim::gpu {
 
 Gpu::Gpu(sc_core::sc_module_name name, const proto::SystemConfig& cfg, engine::Env& env)
-    : sc_module(name), spec_(cfg.gpu()), clk_(engine::ClockDomain::from_mhz(spec_.core_clock_mhz())) {
+    : sc_module(name),
+      spec_(cfg.gpu()),
+      clk_(engine::ClockDomain::from_mhz(spec_.core_clock_mhz())),
+      params_(SmParams::from(spec_.sm())) {
   const uint32_t n = spec_.num_sms();
-  const SmParams params = SmParams::from(spec_.sm());
+  const SmParams& params = params_;
   dispatcher_ = std::make_unique<CtaDispatcher>("front_end", env, clk_, n);
   memory_ = std::make_unique<mem::IdealMemory>("memory", env, clk_, n);
   const engine::Tick mem_latency = clk_.period() * spec_.ideal_memory().latency_cycles();
@@ -39,6 +42,50 @@ std::string Gpu::check_launch(const exec::Launch& launch) const { return check_f
 
 sim::Occupancy Gpu::occupancy(const exec::Launch& launch) const { return gpu::occupancy(spec_.sm(), launch); }
 
+void Gpu::fill_report(const std::vector<std::pair<std::string, uint64_t>>& counters, proto::KernelReport* k) const {
+  auto sum = [&](std::string_view suffix) {
+    uint64_t t = 0;
+    for (const auto& [n, v] : counters)
+      if (n.size() > suffix.size() && n.compare(n.size() - suffix.size(), suffix.size(), suffix) == 0 &&
+          n[n.size() - suffix.size() - 1] == '.')
+        t += v;
+    return t;
+  };
+  const double active = static_cast<double>(sum("active_cycles"));
+  if (active > 0) {
+    k->set_achieved_occupancy(sum("resident_warp_cycles") / (active * params_.max_warps));
+    k->set_tensor_utilization(sum("tensor_pipe_busy_cycles") / (active * params_.subcores));
+    k->set_issue_utilization(sum("warp_instructions") / (active * params_.subcores));
+  }
+  k->set_control_bit_hazards(sum("control_bit_hazards"));
+  uint64_t total = 0;
+  std::array<uint64_t, kStallNames.size()> by{};
+  for (size_t r = 0; r < kStallNames.size(); ++r) total += by[r] = sum(std::string("stall.") + kStallNames[r]);
+  for (size_t r = 0; r < kStallNames.size(); ++r) {
+    if (!by[r]) continue;
+    proto::StallEntry* e = k->add_stalls();
+    e->set_reason(kStallNames[r]);
+    e->set_warp_cycles(by[r]);
+    e->set_fraction(static_cast<double>(by[r]) / total);
+  }
+}
+
+void Gpu::enable_pipeline_trace(const sim::TraceRequest& r) {
+  if (r.sm < 0 || r.sm >= static_cast<int>(sms_.size()))
+    throw InputErrors(SourceLoc{}, fmt::format("--trace-sm {}: the machine has SMs 0..{}", r.sm, sms_.size() - 1));
+  TraceFilter f;
+  f.sm = r.sm;
+  f.cta = r.cta;
+  f.first_warp = r.first_warp;
+  f.last_warp = r.last_warp;
+  trace_ = std::make_unique<PipelineTrace>(r.path, f, 1e9 / clk_.hz());
+  sms_[static_cast<size_t>(r.sm)]->set_trace(trace_.get());
+}
+
+void Gpu::finish() {
+  if (trace_) trace_->close();
+}
+
 bool Gpu::stuck_at_barriers() const {
   bool any = false;
   for (const auto& sm : sms_) {
@@ -49,7 +96,13 @@ bool Gpu::stuck_at_barriers() const {
 }
 
 void Gpu::begin_kernel(const exec::Launch& launch, exec::Executor* ex) {
-  for (auto& sm : sms_) sm->begin_kernel(&launch, ex);
+  auto it = kernels_.find(launch.kernel);
+  if (it == kernels_.end()) {
+    // each kernel's code gets its own 16 MiB window of instruction addresses
+    const uint64_t base = (uint64_t{1} << 40) + kernels_.size() * (uint64_t{1} << 24);
+    it = kernels_.emplace(launch.kernel, std::make_pair(resolve_timing(params_, *launch.kernel), base)).first;
+  }
+  for (auto& sm : sms_) sm->begin_kernel(&launch, &it->second.first, it->second.second, ex);
   dispatcher_->begin_kernel(launch.grid.count(), occupancy(launch).ctas_per_sm, spec_.kernel_launch_cycles());
 }
 

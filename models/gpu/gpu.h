@@ -3,11 +3,13 @@
 #pragma once
 
 #include <deque>
+#include <map>
 #include <memory>
 #include <vector>
 
 #include "config.pb.h"
 #include "models/gpu/dispatcher.h"
+#include "models/gpu/sm/pipeline_trace.h"
 #include "models/gpu/sm/sm.h"
 #include "models/memory/ideal/ideal_memory.h"
 #include "src/engine/env.h"
@@ -27,6 +29,10 @@ class Gpu final : public sim::Device, public sc_core::sc_module {
   engine::Tick kernel_end() const override { return dispatcher_->end_tick(); }
   const engine::ClockDomain& core_clock() const override { return clk_; }
   bool stuck_at_barriers() const override;
+  void enable_pipeline_trace(const sim::TraceRequest& r) override;
+  void finish() override;
+  void fill_report(const std::vector<std::pair<std::string, uint64_t>>& counters,
+                   proto::KernelReport* k) const override;
 
  private:
   template <typename T>
@@ -34,9 +40,13 @@ class Gpu final : public sim::Device, public sc_core::sc_module {
 
   proto::GpuSpec spec_;
   engine::ClockDomain clk_;
+  SmParams params_;
+  // per-instruction timing of each kernel met so far, and where its code lives
+  std::map<const isa::Kernel*, std::pair<std::vector<InstTiming>, uint64_t>> kernels_;
   std::unique_ptr<CtaDispatcher> dispatcher_;
   std::vector<std::unique_ptr<Sm>> sms_;
   std::unique_ptr<mem::IdealMemory> memory_;
+  std::unique_ptr<PipelineTrace> trace_;
   std::deque<engine::Channel<engine::CtaAssign>> assign_ch_;
   std::deque<engine::Channel<engine::CtaDone>> done_ch_;
   std::deque<engine::Channel<engine::MemReq>> req_ch_;

@@ -31,7 +31,10 @@ struct Args {
   std::string config, workload, out = "xpusim_out", dump, kernel;
   std::vector<std::string> sets;
   std::optional<uint64_t> seed;
-  bool quiet = false, no_progress = false;
+  bool quiet = false, no_progress = false, timing_only = false;
+  std::string trace, trace_warps = "0-3";
+  int trace_sm = 0;
+  int64_t trace_cta = -1;
 };
 
 int cmd_run(const Args& a) {
@@ -43,6 +46,23 @@ int cmd_run(const Args& a) {
   opt.seed = a.seed;
   opt.dump_dir = a.dump;
   opt.progress = !a.quiet && !a.no_progress;
+  opt.timing_only = a.timing_only;
+  if (!a.trace.empty()) {
+    opt.trace.path = a.trace;
+    opt.trace.sm = a.trace_sm;
+    opt.trace.cta = a.trace_cta < 0 ? UINT32_MAX : static_cast<uint32_t>(a.trace_cta);
+    unsigned lo = 0, hi = 0;
+    char dash = 0;
+    if (std::sscanf(a.trace_warps.c_str(), "%u%c%u", &lo, &dash, &hi) == 3 && dash == '-' && lo <= hi) {
+      opt.trace.first_warp = lo;
+      opt.trace.last_warp = hi;
+    } else if (std::sscanf(a.trace_warps.c_str(), "%u", &lo) == 1 && a.trace_warps.find('-') == std::string::npos) {
+      opt.trace.first_warp = opt.trace.last_warp = lo;
+    } else {
+      throw InputErrors(SourceLoc{"<command line>", 0, 0},
+                        "--trace-warps '" + a.trace_warps + "': expected a warp index or a range like 0-3");
+    }
+  }
   const proto::Report rep = sim::run(cfg, wl, opt, reg);
   std::filesystem::create_directories(a.out);
   const std::string path = (std::filesystem::path(a.out) / "report.json").string();
@@ -89,6 +109,12 @@ int main(int argc, char** argv) {
   run->add_option("--dump-buffers", a.dump, "write every buffer as .npy into this directory after the run");
   run->add_flag("--quiet,-q", a.quiet, "print nothing on success");
   run->add_flag("--no-progress", a.no_progress, "no progress line on a terminal");
+  run->add_flag("--timing-only", a.timing_only,
+                "skip value-only arithmetic (for kernels whose control flow and addresses do not depend on it)");
+  run->add_option("--pipeline-trace", a.trace, "write the pipeline view (Chrome trace JSON) to this file");
+  run->add_option("--trace-sm", a.trace_sm, "SM of the pipeline view")->capture_default_str();
+  run->add_option("--trace-cta", a.trace_cta, "CTA (linear id) of the pipeline view (default: any)");
+  run->add_option("--trace-warps", a.trace_warps, "warp range of the pipeline view, e.g. 0-3")->capture_default_str();
   CLI::App* info = app.add_subcommand("info", "print the effective config and the figures derived from it");
   info->add_option("--config,-c", a.config, "machine config (.textproto)")->required();
   info->add_option("--set", a.sets, "override a config field (repeatable)");

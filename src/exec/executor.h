@@ -51,6 +51,12 @@ class Executor {
   // The pc of the instruction the warp would run next (its lowest runnable pc).
   static uint32_t next_pc(const Warp& w);
 
+  // Timing only: skip arithmetic whose results only feed values (FP and tensor math, MUFU,
+  // conversions, loads from shared memory into registers); addresses and control flow are
+  // still computed. Correct for kernels whose control flow and addresses do not depend on
+  // those values; outputs are meaningless (docs/performance.md).
+  void set_timing_only(bool on) { timing_only_ = on; }
+
   // Runs a whole CTA to completion, warps in round-robin order (tests and timing-free runs).
   void run_cta(Cta& cta);
 
@@ -58,6 +64,7 @@ class Executor {
 
  private:
   GlobalMemory& gmem_;
+  bool timing_only_ = false;
 };
 
 // Builds a launch's constant bank from its geometry and packed parameter bytes.

@@ -15,6 +15,20 @@ namespace xpusim::exec {
 
 namespace {
 
+// Opcodes whose results only feed values (skipped in timing-only runs).
+bool value_only(isa::Op op) {
+  switch (op) {
+    case isa::Op::FADD: case isa::Op::FMUL: case isa::Op::FFMA: case isa::Op::FMNMX:
+    case isa::Op::HADD2: case isa::Op::HMUL2: case isa::Op::HFMA2: case isa::Op::HMNMX2:
+    case isa::Op::DADD: case isa::Op::DMUL: case isa::Op::DFMA:
+    case isa::Op::MUFU: case isa::Op::F2F: case isa::Op::F2FP: case isa::Op::I2F: case isa::Op::F2I:
+    case isa::Op::HMMA: case isa::Op::IMMA: case isa::Op::LDSM:
+      return true;
+    default:
+      return false;
+  }
+}
+
 void try_reconverge(Warp& w) {
   if (!w.diverged || w.bsync_wait || w.bar_wait || !w.live) return;
   const uint32_t p = w.lane_pc[std::countr_zero(w.live)];
@@ -97,7 +111,7 @@ void Executor::step(Cta& cta, Warp& w, DynInst& out, uint64_t cycle) {
   out.store = out.atomic = out.released = false;
 
   Ctx x{*this, cta, w, in, out, pc, group, out.exec, cycle, 0, 0, 0, 0, {}};
-  if (out.exec) handler_for(in.op)(x);
+  if (out.exec && !(timing_only_ && value_only(in.op))) handler_for(in.op)(x);
 
   // Program counters.
   const uint32_t moving = group & ~x.stay & ~x.exited;

@@ -26,9 +26,36 @@ void apply_defaults(proto::SystemConfig& cfg) {
     sm.set_max_shared_per_cta_bytes(sm.shared_memory_bytes());
   if (sm.scheduler() == proto::SCHEDULER_UNSPECIFIED) sm.set_scheduler(proto::GTO);
   if (sm.dependence() == proto::DEPENDENCE_UNSPECIFIED) sm.set_dependence(proto::CONTROL_BITS);
+  // Microarchitecture of the sub-core pipeline: Ampere's, as Huerta et al. (MICRO'25) measured
+  // it (../shared/reference/nvidia_sm_core.md); shipped configs state them with sources.
   proto::RegisterFileSpec& rf = *sm.mutable_register_file();
   if (!rf.has_banks()) rf.set_banks(2);
   if (!rf.has_read_ports_per_bank()) rf.set_read_ports_per_bank(1);
+  if (!rf.has_read_cycles()) rf.set_read_cycles(3);
+  if (!rf.cache().has_enabled()) rf.mutable_cache()->set_enabled(true);
+  if (!rf.cache().has_slots()) rf.mutable_cache()->set_slots(3);
+  proto::FrontEndSpec& fe = *sm.mutable_front_end();
+  if (!fe.has_ibuffer_entries()) fe.set_ibuffer_entries(3);
+  if (!fe.has_fetch_cycles()) fe.set_fetch_cycles(2);
+  auto geometry = [](proto::CacheGeometry& g, uint32_t size, uint32_t ways) {
+    if (!g.has_size_bytes()) g.set_size_bytes(size);
+    if (!g.has_line_bytes()) g.set_line_bytes(128);
+    if (!g.has_ways()) g.set_ways(ways);
+  };
+  geometry(*fe.mutable_l0i(), 32768, 32);
+  geometry(*fe.mutable_l1i(), 131072, 16);
+  if (!fe.has_l1i_latency_cycles()) fe.set_l1i_latency_cycles(39);
+  if (!fe.has_l2_latency_cycles()) fe.set_l2_latency_cycles(200);
+  if (!fe.has_prefetch_lines()) fe.set_prefetch_lines(8);
+  if (!fe.has_perfect_icache()) fe.set_perfect_icache(false);
+  proto::LsuSpec& lsu = *sm.mutable_lsu();
+  if (!lsu.has_subcore_queue()) lsu.set_subcore_queue(5);
+  if (!lsu.has_address_cycles()) lsu.set_address_cycles(4);
+  if (!lsu.has_shared_interval_cycles()) lsu.set_shared_interval_cycles(2);
+  if (!lsu.has_pending_requests()) lsu.set_pending_requests(128);
+  if (!lsu.has_war_cycles()) lsu.set_war_cycles(11);
+  if (!lsu.has_lines_per_cycle()) lsu.set_lines_per_cycle(1);
+  if (!sm.scoreboard().has_war_consumers()) sm.mutable_scoreboard()->set_war_consumers(0);
   for (proto::UnitSpec& u : *sm.mutable_unit()) {
     if (!u.has_lanes()) u.set_lanes(32);
     if (!u.has_interval_cycles()) u.set_interval_cycles(1);

@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <vector>
+
 namespace xpusim::io {
 
 namespace {
@@ -44,6 +47,22 @@ std::string format_summary(const proto::Report& r) {
     s += fmt::format("  {:<28} {:>12} {:>11} {:>14} {:>7.2f}\n", "total", grouped(r.cycles()), duration(r.time_s()),
                      grouped(r.warp_instructions()), r.ipc());
   s += "  instruction mix:" + mix_line(r.instruction_mix(), r.warp_instructions()) + "\n";
+  for (const auto& k : r.kernels()) {
+    if (!k.stalls_size()) continue;
+    std::vector<const proto::StallEntry*> top;
+    for (const auto& e : k.stalls()) top.push_back(&e);
+    std::stable_sort(top.begin(), top.end(), [](auto* a, auto* b) { return a->warp_cycles() > b->warp_cycles(); });
+    std::string st;
+    for (size_t i = 0; i < top.size() && i < 5; ++i)
+      st += fmt::format("{}{} {:.0f}%", i ? ", " : "", top[i]->reason(), 100 * top[i]->fraction());
+    s += fmt::format("  {}: achieved occupancy {:.0f}%, issue slots {:.0f}% busy, tensor pipe {:.0f}% busy\n"
+                     "    warp states: {}\n",
+                     k.name().substr(0, 28), 100 * k.achieved_occupancy(), 100 * k.issue_utilization(),
+                     100 * k.tensor_utilization(), st);
+    if (k.control_bit_hazards())
+      s += fmt::format("    {} instructions issued before their operands were written (control bits too short)\n",
+                       k.control_bit_hazards());
+  }
   for (const auto& c : r.checks())
     s += fmt::format("  check {:<10} vs {:<11} {} error {:.3g} (rtol {:.3g}){}  {}\n", c.buffer(), c.reference(),
                      c.metric() == "NORMWISE" ? "normwise" : "elementwise", c.error(), c.rtol(),

@@ -100,7 +100,33 @@ void check_sm(Checker& c, const proto::GpuSpec& g) {
   if (g.l1().has_capacity_kb() && sm.shared_memory_bytes() > g.l1().capacity_kb() * 1024ull)
     c.fail("gpu.sm.shared_memory_bytes", "{} bytes of shared memory exceed the {} KB L1/shared SRAM (gpu.l1.capacity_kb)",
            sm.shared_memory_bytes(), g.l1().capacity_kb());
-  if (sm.register_file().banks() == 0) c.fail("gpu.sm.register_file.banks", "must be at least 1");
+  const proto::RegisterFileSpec& rf = sm.register_file();
+  if (rf.banks() < 1 || rf.banks() > 8) c.fail("gpu.sm.register_file.banks", "must be 1..8, got {}", rf.banks());
+  if (rf.read_ports_per_bank() < 1 || rf.read_ports_per_bank() > 8)
+    c.fail("gpu.sm.register_file.read_ports_per_bank", "must be 1..8, got {}", rf.read_ports_per_bank());
+  if (rf.read_cycles() < 1 || rf.read_cycles() > 16)
+    c.fail("gpu.sm.register_file.read_cycles", "must be 1..16, got {}", rf.read_cycles());
+  if (rf.cache().slots() > 4) c.fail("gpu.sm.register_file.cache.slots", "at most 4 source slots, got {}", rf.cache().slots());
+  if (sm.subcores() > 8) c.fail("gpu.sm.subcores", "at most 8, got {}", sm.subcores());
+  const proto::FrontEndSpec& fe = sm.front_end();
+  c.at_least("gpu.sm.front_end.ibuffer_entries", true, fe.ibuffer_entries(), 1u);
+  for (const char* which : {"l0i", "l1i"}) {
+    const proto::CacheGeometry& g = std::string(which) == "l0i" ? fe.l0i() : fe.l1i();
+    const std::string p = std::string("gpu.sm.front_end.") + which;
+    c.pow2(p + ".line_bytes", g.line_bytes());
+    if (g.line_bytes() < 16) c.fail(p + ".line_bytes", "at least one 16-byte instruction, got {}", g.line_bytes());
+    c.at_least(p + ".ways", true, g.ways(), 1u);
+    const uint64_t set_bytes = uint64_t{g.line_bytes()} * std::max(1u, g.ways());
+    if (g.size_bytes() == 0 || g.size_bytes() % set_bytes || !std::has_single_bit(g.size_bytes() / set_bytes))
+      c.fail(p + ".size_bytes", "must be a power-of-two number of sets of {} x {} bytes, got {}", g.ways(),
+             g.line_bytes(), g.size_bytes());
+  }
+  const proto::LsuSpec& lsu = sm.lsu();
+  c.at_least("gpu.sm.lsu.subcore_queue", true, lsu.subcore_queue(), 1u);
+  c.at_least("gpu.sm.lsu.address_cycles", true, lsu.address_cycles(), 1u);
+  c.at_least("gpu.sm.lsu.shared_interval_cycles", true, lsu.shared_interval_cycles(), 1u);
+  c.at_least("gpu.sm.lsu.pending_requests", true, lsu.pending_requests(), 1u);
+  c.at_least("gpu.sm.lsu.lines_per_cycle", true, lsu.lines_per_cycle(), 1u);
   check_units(c, sm);
   check_tensor(c, sm);
 }

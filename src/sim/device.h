@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "config.pb.h"
+#include "report.pb.h"
 #include "src/engine/clock.h"
 #include "src/engine/env.h"
 #include "src/exec/executor.h"
@@ -21,6 +22,14 @@ struct Occupancy {
   uint32_t ctas_per_sm = 0;
   std::string limiter;           // "warps", "registers", "shared", "ctas", "threads"
   double theoretical = 0;        // resident warps / max warps
+};
+
+// A request for the teaching pipeline view (--pipeline-trace).
+struct TraceRequest {
+  std::string path;
+  int sm = 0;
+  uint32_t cta = UINT32_MAX;   // every CTA
+  uint32_t first_warp = 0, last_warp = 3;
 };
 
 class Device {
@@ -38,6 +47,14 @@ class Device {
   // When nothing can move: whether every unfinished warp waits at a barrier (BAR.SYNC or
   // BSYNC), which makes the deadlock the kernel's doing rather than the simulator's.
   virtual bool stuck_at_barriers() const = 0;
+  // Model-specific figures of one kernel from the difference of its statistics (counter name,
+  // value), sorted by name: occupancy achieved, stall reasons, unit utilisation.
+  virtual void fill_report(const std::vector<std::pair<std::string, uint64_t>>& counters,
+                           proto::KernelReport* k) const = 0;
+  // Records the pipeline view (models that have none ignore it); finish() closes it.
+  virtual void enable_pipeline_trace(const TraceRequest& r) = 0;
+  // The run is over: flush and close whatever the model writes.
+  virtual void finish() = 0;
   // Core clock (the cycles reported).
   virtual const engine::ClockDomain& core_clock() const = 0;
 };

@@ -193,7 +193,7 @@ proto::Report run(const io::LoadedConfig& lc, const io::LoadedWorkload& lw, cons
                   const DeviceRegistry& registry) {
   const proto::SystemConfig& cfg = lc.cfg;
   const uint64_t seed = opt.seed ? *opt.seed : cfg.sim().seed();
-  const bool functional = cfg.sim().functional();
+  const bool functional = cfg.sim().functional() && !opt.timing_only;
 
   // Kernels, buffers and arguments: every input problem surfaces before simulation starts.
   isa::AsmOptions aopt;
@@ -208,6 +208,7 @@ proto::Report run(const io::LoadedConfig& lc, const io::LoadedWorkload& lw, cons
   engine::Env env(seed);
   std::unique_ptr<Device> dev = registry.make(cfg, env);
   if (!dev) throw InputErrors(lc.where.root(), "no model can simulate this config");
+  if (!opt.trace.path.empty()) dev->enable_pipeline_trace(opt.trace);
   exec::GlobalMemory gmem;
   std::map<std::string, uint64_t> addr;
   for (const auto& b : bufs) {
@@ -231,6 +232,7 @@ proto::Report run(const io::LoadedConfig& lc, const io::LoadedWorkload& lw, cons
 
   // Simulate.
   exec::Executor ex(gmem);
+  ex.set_timing_only(!functional);
   proto::Report rep;
   rep.set_config(cfg.name());
   rep.set_workload(lw.wl.name());
@@ -244,7 +246,7 @@ proto::Report run(const io::LoadedConfig& lc, const io::LoadedWorkload& lw, cons
     progress.begin_kernel(i, L.name);
     const Snapshot before = env.stats().snapshot();
     const uint64_t start_cycle = clk.cycle(engine::now_tick());
-    run_kernel(*dev, env, L, functional ? &ex : nullptr, cfg.sim().max_cycles(), progress);
+    run_kernel(*dev, env, L, &ex, cfg.sim().max_cycles(), progress);
     const uint64_t cycles = clk.cycle(dev->kernel_end()) - start_cycle;
     const Snapshot d = diff(env.stats().snapshot(), before);
     proto::KernelReport* k = rep.add_kernels();
@@ -265,9 +267,11 @@ proto::Report run(const io::LoadedConfig& lc, const io::LoadedWorkload& lw, cons
     k->set_ctas_per_sm(occ.ctas_per_sm);
     k->set_occupancy_limiter(occ.limiter);
     k->set_theoretical_occupancy(occ.theoretical);
+    dev->fill_report(d, k);
     total_cycles += cycles;
   }
   progress.finish();
+  dev->finish();
 
   const Snapshot all = env.stats().snapshot();
   rep.set_cycles(total_cycles);
@@ -276,6 +280,20 @@ proto::Report run(const io::LoadedConfig& lc, const io::LoadedWorkload& lw, cons
   rep.set_thread_instructions(sum_suffix(all, "thread_instructions"));
   rep.set_ipc(total_cycles ? static_cast<double>(rep.warp_instructions()) / total_cycles : 0);
   fill_mix(all, rep.mutable_instruction_mix());
+  std::map<std::string, uint64_t> stalls;  // all kernels: sum the per-kernel entries
+  for (const auto& k : rep.kernels())
+    for (const auto& e : k.stalls()) stalls[e.reason()] += e.warp_cycles();
+  uint64_t stall_total = 0;
+  for (const auto& [r, v] : stalls) stall_total += v;
+  for (const auto& k : rep.kernels())  // keep the model's order (the first kernel's)
+    for (const auto& e : k.stalls()) {
+      if (!stalls.count(e.reason())) continue;
+      proto::StallEntry* s = rep.add_stalls();
+      s->set_reason(e.reason());
+      s->set_warp_cycles(stalls[e.reason()]);
+      s->set_fraction(static_cast<double>(stalls[e.reason()]) / stall_total);
+      stalls.erase(e.reason());
+    }
   for (const auto& [n, v] : all) {
     proto::Counter* c = rep.add_counters();
     c->set_name(n);

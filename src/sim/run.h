@@ -20,6 +20,8 @@ struct RunOptions {
   std::optional<uint64_t> seed;   // overrides sim.seed
   std::string dump_dir;           // --dump-buffers: write every buffer as .npy here
   bool progress = false;          // draw a progress bar on stderr
+  bool timing_only = false;       // skip value-only arithmetic (sim.functional = false)
+  TraceRequest trace;             // the pipeline view, when trace.path is set
 };
 
 // Throws InputErrors (bad input, exit 2), KernelFault (a kernel misbehaved, exit 2),

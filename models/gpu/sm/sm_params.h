@@ -1,12 +1,15 @@
-// SM parameters resolved once from the config (after defaults), so the hot loop reads
-// plain fields instead of protobuf accessors.
+// SM parameters resolved once from the config (after defaults), so the hot loop reads plain
+// fields instead of protobuf accessors, plus each kernel's per-instruction timing.
 #pragma once
 
 #include <array>
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "config.pb.h"
+#include "models/gpu/sm/front_end.h"
+#include "models/gpu/sm/regfile.h"
 #include "src/isa/inst.h"
 
 namespace xpusim::gpu {
@@ -24,21 +27,47 @@ struct TensorTiming {
   UnitTiming t;
 };
 
+struct OpcodeTiming {
+  std::string prefix;        // "MUFU.EX2"
+  UnitTiming t;
+};
+
+struct LsuParams {
+  uint32_t subcore_queue = 5;
+  uint32_t address_cycles = 4;
+  uint32_t shared_interval = 2;
+  uint32_t pending = 128;
+  uint32_t war_cycles = 11;
+  uint32_t lines_per_cycle = 1;
+};
+
 struct SmParams {
   uint32_t subcores = 4;
   uint32_t max_warps = 64;
   uint32_t max_ctas = 32;
   proto::SchedulerPolicy policy = proto::GTO;
+  proto::DependenceMode dependence = proto::CONTROL_BITS;
+  uint32_t scoreboard_war_consumers = 0;   // 0 = unlimited
   std::array<UnitTiming, kNumUnits> unit{};
   std::vector<TensorTiming> tensor;
+  std::vector<OpcodeTiming> opcode;
   uint32_t shared_latency = 23;
-  uint32_t war_cycles = 3;        // register sources read (WAR released) after issue, fixed-latency units
-  uint32_t lsu_war_cycles = 9;    // ... for memory instructions (Huerta et al. Table 2)
-  uint32_t max_inflight = 128;    // pending memory instructions per SM
-  uint32_t lines_per_cycle = 1;   // line requests the SM sends per cycle
+  RegFileParams rf;
+  FrontEndParams fe;
+  LsuParams lsu;
 
   static SmParams from(const proto::SmSpec& sm);
-  const UnitTiming& timing(const isa::Inst& in) const;
 };
+
+// The timing of one static instruction, resolved when a kernel starts.
+struct InstTiming {
+  uint8_t unit = 0;
+  bool variable = false;     // variable latency: no Allocate, a queue, a dependence counter
+  bool memory = false;       // goes through the LSU
+  uint16_t latency = 1;
+  uint16_t interval = 1;
+};
+
+std::vector<InstTiming> resolve_timing(const SmParams& p, const isa::Kernel& k);
 
 }  // namespace xpusim::gpu
