@@ -31,7 +31,8 @@ Gpu::Gpu(sc_core::sc_module_name name, const proto::SystemConfig& cfg, engine::E
     rq.bind(&sm, memory_.get());
     sm.mem_out.connect(&rq);
     memory_->req_in[i].connect(&rq);
-    auto& rs = resp_ch_.emplace_back(fmt::format("gpu.sm[{}].mem_resp", i), 1 << 16, mem_latency);
+    // room for every line the SM can have in flight: pending instructions x 32 lines
+    auto& rs = resp_ch_.emplace_back(fmt::format("gpu.sm[{}].mem_resp", i), params.lsu.pending * 32, mem_latency);
     rs.bind(memory_.get(), &sm);
     memory_->resp_out[i].connect(&rs);
     sm.mem_in.connect(&rs);

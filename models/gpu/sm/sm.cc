@@ -16,9 +16,6 @@ namespace xpusim::gpu {
 using engine::Cycle;
 using engine::Tick;
 
-namespace {
-constexpr size_t kOutq = 1 << 14;
-}  // namespace
 
 Sm::Sm(sc_core::sc_module_name name, engine::Env& env, engine::ClockDomain clk, const SmParams& p, uint16_t id)
     : Component(name, env, clk), p_(p), id_(id), fe_(p.fe) {
@@ -32,7 +29,7 @@ Sm::Sm(sc_core::sc_module_name name, engine::Env& env, engine::ClockDomain clk, 
   for (auto& sc : subcores_) sc.warps.reserve(p_.max_warps);
   mem_.resize(p_.lsu.pending);
   for (uint32_t i = static_cast<uint32_t>(mem_.size()); i-- > 0;) mem_free_.push_back(i);
-  outq_.resize(kOutq);
+  outq_.resize(static_cast<size_t>(p_.lsu.pending) * 32);  // every line of every pending instruction
   doneq_.reserve(p_.max_ctas);
   std::vector<Event> ev;
   ev.reserve(4096);
@@ -56,6 +53,7 @@ Sm::Sm(sc_core::sc_module_name name, engine::Env& env, engine::ClockDomain clk, 
   stat_.rf_conflict_cycles = &st.counter(path(), "rf_bank_conflict_cycles");
   stat_.rf_cache_hits = &st.counter(path(), "rf_cache_hits");
   stat_.tensor_busy = &st.counter(path(), "tensor_pipe_busy_cycles");
+  stat_.processed_cycles = &st.counter(path(), "processed_cycles");
   energy_.issue = &energy_counter("issue");
   energy_.rf_reads = &energy_counter("rf_read");
   energy_.rf_cache_reads = &energy_counter("rf_cache_read");
@@ -75,6 +73,7 @@ void Sm::begin_kernel(const exec::Launch* launch, const std::vector<InstTiming>*
 }
 
 bool Sm::do_cycle(Cycle now) {
+  ++*stat_.processed_cycles;
   account(now);
   // back to front: results first, then the memory pipeline, issue, new requests and new work
   bool progress = retire_events(now);
@@ -156,6 +155,7 @@ void Sm::start_cta(uint32_t linear, Cycle now) {
     s.subcore = static_cast<uint16_t>(wi % p_.subcores);
     s.age = next_age_++;
     s.stall_until = now;
+    ++reasons_[static_cast<size_t>(s.reason)];
     subcores_[s.subcore].warps.push_back(wi);
     c.warp_slots.push_back(wi);
     fe_.start_warp(wi, code_base_, 0, s.age);
@@ -176,6 +176,7 @@ void Sm::warp_exited(uint16_t slot, Cycle now) {
     if (sc.greedy == wi) sc.greedy = UINT16_MAX;
     rf_[warps_[wi].subcore].invalidate_warp(wi);
     fe_.stop_warp(wi);
+    --reasons_[static_cast<size_t>(warps_[wi].reason)];
     warps_[wi].used = false;
     warps_[wi].w = nullptr;
   }
@@ -219,12 +220,8 @@ bool Sm::retire_events(Cycle now) {
 void Sm::account(Cycle now) {
   if (now <= accounted_) return;
   const Cycle gap = now - accounted_;
-  for (const Subcore& sc : subcores_)
-    for (uint16_t wi : sc.warps) {
-      const WarpSlot& s = warps_[wi];
-      if (s.w->done() && !ctas_[s.cta].inflight) continue;
-      *stat_.stall[static_cast<size_t>(s.reason)] += gap;
-    }
+  for (size_t r = 0; r < reasons_.size(); ++r)
+    if (reasons_[r]) *stat_.stall[r] += gap * reasons_[r];
   accounted_ = now;
 }
 

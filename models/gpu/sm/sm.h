@@ -129,6 +129,7 @@ class Sm final : public engine::Component {
   exec::DynInst dyn_;
   engine::Cycle shared_free_ = 0; // the SM's shared memory pipeline takes its next instruction
   engine::Cycle accounted_ = 0;   // stall reasons are counted up to this cycle
+  std::array<uint32_t, static_cast<size_t>(Stall::kCount)> reasons_{};  // warps in each state now
   uint64_t next_age_ = 0;
   uint32_t resident_ctas_ = 0;
   uint32_t resident_warps_ = 0;
@@ -150,6 +151,7 @@ class Sm final : public engine::Component {
     uint64_t* rf_conflict_cycles;
     uint64_t* rf_cache_hits;
     uint64_t* tensor_busy;           // sub-core-cycles a tensor pipe is busy
+    uint64_t* processed_cycles;      // cycles the SM was evaluated (the rest it slept through)
   } stat_;
   struct EnergyActions {       // counted per event; docs/models/sm.md lists them
     uint64_t* issue;           // warp instructions issued

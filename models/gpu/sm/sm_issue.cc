@@ -85,7 +85,12 @@ Stall Sm::blocked_by(WarpSlot& s, Cycle now) const {
 
 // Classifies every warp of the sub-core and picks one eligible warp by the policy.
 uint16_t Sm::pick(Subcore& sc, Cycle now) {
-  for (uint16_t wi : sc.warps) warps_[wi].reason = blocked_by(warps_[wi], now);
+  for (uint16_t wi : sc.warps) {
+    WarpSlot& s = warps_[wi];
+    --reasons_[static_cast<size_t>(s.reason)];
+    s.reason = blocked_by(s, now);
+    ++reasons_[static_cast<size_t>(s.reason)];
+  }
   auto eligible = [&](uint16_t wi) { return warps_[wi].reason == Stall::NotSelected; };
   const auto& ws = sc.warps;
   switch (p_.policy) {
@@ -119,7 +124,9 @@ bool Sm::issue(Cycle now) {
       sc.rr = static_cast<uint32_t>(it - sc.warps.begin() + 1);
     }
     sc.greedy = slot;
+    --reasons_[static_cast<size_t>(warps_[slot].reason)];
     warps_[slot].reason = Stall::Selected;
+    ++reasons_[static_cast<size_t>(Stall::Selected)];
     issue_one(slot, now);
     any = true;
   }
