@@ -15,6 +15,7 @@
 #include "models/registry.h"
 #include "src/engine/error.h"
 #include "src/exec/executor.h"
+#include "src/sim/inst_timing.h"
 #include "src/io/config.h"
 #include "src/io/derived.h"
 #include "src/io/json.h"

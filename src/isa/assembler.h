@@ -3,6 +3,7 @@
 #pragma once
 
 #include <array>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -12,12 +13,14 @@
 namespace xpusim::isa {
 
 // Latencies the control-bit pass assumes (cycles from issue until a dependent instruction
-// may issue), per unit class. Filled from the machine config; defaults documented in
-// docs/isa.md.
+// may issue). With a machine config, `exact` gives each instruction the latency the model
+// charges it (sim::latency_table); without one, `cycles` holds per-unit-class defaults
+// (docs/isa.md).
 struct LatencyTable {
   std::array<uint8_t, static_cast<size_t>(Unit::kCount)> cycles{};
+  std::function<uint32_t(const Inst&)> exact;
   static LatencyTable defaults();
-  uint8_t of(Unit u) const { return cycles[static_cast<size_t>(u)]; }
+  uint32_t of(const Inst& in) const { return exact ? exact(in) : cycles[static_cast<size_t>(in.unit)]; }
 };
 
 struct AsmOptions {

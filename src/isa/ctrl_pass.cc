@@ -25,7 +25,7 @@
 namespace xpusim::isa {
 namespace {
 
-constexpr int kNumSlots = 256 + 8;  // R0..R254 (+RZ slot unused), then P0..P7
+constexpr int kNumSlots = kRegSlots;
 
 struct State {
   std::array<uint8_t, kNumSlots> raw{};  // counters a pending write of the slot may be on
@@ -43,22 +43,6 @@ struct State {
     return u;
   }
 };
-
-template <typename F>
-void for_each_read(const Inst& in, F f) {
-  for (int i = 0; i < in.nreads; ++i)
-    for (int r = 0; r < in.reads[i].count; ++r) f(in.reads[i].reg + r);
-  for (int p = 0; p < 7; ++p)
-    if (in.pred_reads & (1 << p)) f(256 + p);
-}
-
-template <typename F>
-void for_each_write(const Inst& in, F f) {
-  for (int i = 0; i < in.nwrites; ++i)
-    for (int r = 0; r < in.writes[i].count; ++r) f(in.writes[i].reg + r);
-  for (int p = 0; p < 7; ++p)
-    if (in.pred_writes & (1 << p)) f(256 + p);
-}
 
 bool ends_block(const Inst& in) { return in.op == Op::BRA || in.op == Op::EXIT; }
 
@@ -122,7 +106,7 @@ void Pass::mark_long_latency() {
     const size_t end = b + 1 < start_.size() ? start_[b + 1] : n_;
     for (size_t p = start_[b]; p < end; ++p) {
       const Inst& in = k_.code[p];
-      const int lat = lat_.of(in.unit);
+      const int lat = static_cast<int>(lat_.of(in));
       if (!in.fixed_latency || lat <= 15) continue;
       std::array<bool, kNumSlots> w{};
       bool writes = false;
@@ -180,7 +164,7 @@ State Pass::walk_block(size_t b, State s, bool final) {
   std::array<int32_t, kNumSlots> prod;  // pending fixed-latency producer of each slot, or -1
   prod.fill(-1);
   std::vector<int64_t> t(end - begin, 0);  // issue cycle of each instruction of the block
-  auto ready = [&](int sl) { return prod[sl] < 0 ? 0 : t[prod[sl] - begin] + lat_.of(k_.code[prod[sl]].unit); };
+  auto ready = [&](int sl) { return prod[sl] < 0 ? 0 : t[prod[sl] - begin] + lat_.of(k_.code[prod[sl]]); };
   for (size_t pc = begin; pc < end; ++pc) {
     Inst& in = k_.code[pc];
     if (pc > begin) t[pc - begin] = t[pc - begin - 1] + k_.code[pc - 1].ctrl.stall;

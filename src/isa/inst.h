@@ -191,4 +191,26 @@ struct Kernel {
   bool ctrl_given = false;      // every instruction carried control bits in the source
 };
 
+// Dependence slots: registers R0..R254 are slots 0..254 (255, RZ, is never used), predicates
+// P0..P6 are slots 256..262. The control-bit pass and the SM track dependences per slot.
+inline constexpr int kRegSlots = 256 + 8;
+
+// Calls f(slot) for every register and predicate the instruction reads (for_each_read) or
+// writes (for_each_write), from the operand usage the assembler derived.
+template <typename F>
+void for_each_read(const Inst& in, F f) {
+  for (int i = 0; i < in.nreads; ++i)
+    for (int r = 0; r < in.reads[i].count; ++r) f(in.reads[i].reg + r);
+  for (int p = 0; p < 7; ++p)
+    if (in.pred_reads & (1 << p)) f(256 + p);
+}
+
+template <typename F>
+void for_each_write(const Inst& in, F f) {
+  for (int i = 0; i < in.nwrites; ++i)
+    for (int r = 0; r < in.writes[i].count; ++r) f(in.writes[i].reg + r);
+  for (int p = 0; p < 7; ++p)
+    if (in.pred_writes & (1 << p)) f(256 + p);
+}
+
 }  // namespace xpusim::isa

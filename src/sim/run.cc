@@ -13,6 +13,7 @@
 #include "src/exec/executor.h"
 #include "src/isa/assembler.h"
 #include "src/sim/checks.h"
+#include "src/sim/inst_timing.h"
 #include "src/sim/progress.h"
 #include "src/workload/buffer.h"
 #include "src/workload/npy.h"
@@ -182,12 +183,6 @@ void run_kernel(Device& dev, engine::Env& env, const exec::Launch& launch, exec:
 
 }  // namespace
 
-isa::LatencyTable latency_table(const proto::SystemConfig& cfg) {
-  isa::LatencyTable t = isa::LatencyTable::defaults();
-  for (const auto& u : cfg.gpu().sm().unit())
-    t.cycles[static_cast<size_t>(u.kind()) - 1] = static_cast<uint8_t>(std::min<uint32_t>(u.latency_cycles(), 255));
-  return t;
-}
 
 proto::Report run(const io::LoadedConfig& lc, const io::LoadedWorkload& lw, const RunOptions& opt,
                   const DeviceRegistry& registry) {

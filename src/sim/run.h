@@ -29,7 +29,4 @@ struct RunOptions {
 proto::Report run(const io::LoadedConfig& cfg, const io::LoadedWorkload& wl, const RunOptions& opt,
                   const DeviceRegistry& registry);
 
-// The latency table the assembler's control-bit pass uses for this machine.
-isa::LatencyTable latency_table(const proto::SystemConfig& cfg);
-
 }  // namespace xpusim::sim

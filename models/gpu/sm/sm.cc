@@ -70,6 +70,9 @@ void Sm::begin_kernel(const exec::Launch* launch, const std::vector<InstTiming>*
   timing_ = timing;
   code_base_ = code_base;
   ex_ = ex;
+  // Control bits the assembler computed from this machine's own latencies cannot be too
+  // short; hand-written ones (or traces) are checked.
+  track_registers_ = p_.dependence != proto::CONTROL_BITS || launch->kernel->ctrl_given;
 }
 
 bool Sm::do_cycle(Cycle now) {

@@ -135,6 +135,7 @@ class Sm final : public engine::Component {
   uint32_t resident_warps_ = 0;
   engine::Cycle busy_since_ = 0, occ_since_ = 0;
   uint64_t code_base_ = 0;
+  bool track_registers_ = true;   // keep WarpSlot::ready: the scoreboard, or checking control bits
 
   struct Counters {
     uint64_t* warp_insts;

@@ -164,6 +164,7 @@ void Sm::issue_counters(WarpSlot& s, uint16_t slot, const isa::Inst& in, Cycle n
   // control-bit hazard check uses the nominal latency, since a producer's register-port delay
   // delays its consumers in the same in-order pipeline too (Huerta et al. §5.3: bank conflicts
   // never change the stall counts a program needs).
+  if (!track_registers_) return;
   const Cycle when = bits && done != UINT64_MAX ? std::min(done, nominal) : done;
   for_each_write(in, [&](int sl) {
     s.ready[sl] = when;  // UINT64_MAX until a memory access completes
@@ -222,7 +223,7 @@ void Sm::issue_one(uint16_t slot, Cycle now) {
   for (int i = 0; i < in.nwrites; ++i) *energy_.rf_writes += in.writes[i].count;
 
   if (p_.dependence == proto::CONTROL_BITS) {
-    check_hazards(s, in, now);
+    if (track_registers_) check_hazards(s, in, now);
     s.stall_until = now + std::max<uint32_t>(in.ctrl.stall, in.ctrl.yield ? 2 : 1);
   } else {
     s.stall_until = now + 1;

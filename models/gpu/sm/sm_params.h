@@ -11,26 +11,11 @@
 #include "models/gpu/sm/front_end.h"
 #include "models/gpu/sm/regfile.h"
 #include "src/isa/inst.h"
+#include "src/sim/inst_timing.h"
 
 namespace xpusim::gpu {
 
 inline constexpr size_t kNumUnits = static_cast<size_t>(isa::Unit::kCount);
-
-struct UnitTiming {
-  uint32_t latency = 1;
-  uint32_t interval = 1;
-};
-
-struct TensorTiming {
-  uint8_t k;                 // MMA K (shape m16n8k)
-  isa::DataType a;           // A/B type
-  UnitTiming t;
-};
-
-struct OpcodeTiming {
-  std::string prefix;        // "MUFU.EX2"
-  UnitTiming t;
-};
 
 struct LsuParams {
   uint32_t subcore_queue = 5;
@@ -48,9 +33,7 @@ struct SmParams {
   proto::SchedulerPolicy policy = proto::GTO;
   proto::DependenceMode dependence = proto::CONTROL_BITS;
   uint32_t scoreboard_war_consumers = 0;   // 0 = unlimited
-  std::array<UnitTiming, kNumUnits> unit{};
-  std::vector<TensorTiming> tensor;
-  std::vector<OpcodeTiming> opcode;
+  sim::InstTimingTable timing;             // latency and interval of each instruction
   uint32_t shared_latency = 23;
   RegFileParams rf;
   FrontEndParams fe;

@@ -9,8 +9,10 @@
 
 namespace xpusim::gpu {
 
-inline constexpr int kRegSlots = 256 + 8;  // R0..R254 (index 255 unused), then P0..P7
 inline constexpr uint8_t kNoCounter = isa::kNoBarrier;
+using isa::for_each_read;
+using isa::for_each_write;
+using isa::kRegSlots;
 
 enum EventKind : uint8_t {
   kSbInc = 0,   // a dependence counter increment becomes visible (Control stage, one cycle after issue)
@@ -19,28 +21,29 @@ enum EventKind : uint8_t {
 };
 
 struct Sm::WarpSlot {
+  // Read by the scheduler every processed cycle: kept together at the front (one cache line).
   bool used = false;
+  bool redirected = false;           // refetching after a branch or a divergence switch
+  Stall reason = Stall::NoInstruction; // what the warp did or waited for in the last processed cycle
+  uint8_t sb_long = 0;               // counters last incremented by a global/local access
+  std::array<uint8_t, 6> sb{};       // dependence counters as the scheduler sees them
   uint16_t cta = 0;
   uint16_t subcore = 0;
   exec::Warp* w = nullptr;
-  uint64_t age = 0;                  // launch order: larger is younger
   engine::Cycle stall_until = 0;     // control bits: the stall count / yield
-  std::array<uint8_t, 6> sb{};       // dependence counters as the scheduler sees them
-  uint8_t sb_long = 0;               // counters last incremented by a global/local access
+  engine::Cycle retry = 0;           // scoreboard: when the registers it waits for are ready
+                                     // (UINT64_MAX: a memory access, which wakes the SM itself)
+  uint64_t age = 0;                  // launch order: larger is younger
+  uint32_t open_group = 0;           // LDGSTS issued since the last LDGDEPBAR
+  uint32_t group_seq = 0;            // sequence number of the open group
+  uint32_t groups_head = 0, groups_count = 0;
+  std::array<Group, 32> groups{};
   // Cycle at which each register/predicate holds its newest value (RAW/WAW). The scoreboard
   // waits on it; in control-bits mode it only detects hazards (a too-short stall count).
   std::array<engine::Cycle, kRegSlots> ready{};
   std::array<uint8_t, (kRegSlots + 7) / 8> ready_long{};  // bit: the pending write is a global/local load
   // Scoreboard mode: when the pending reads of each register by variable-latency instructions end.
   std::vector<std::array<engine::Cycle, 4>> war;
-  uint32_t open_group = 0;           // LDGSTS issued since the last LDGDEPBAR
-  uint32_t group_seq = 0;            // sequence number of the open group
-  std::array<Group, 32> groups{};
-  uint32_t groups_head = 0, groups_count = 0;
-  Stall reason = Stall::NoInstruction; // what the warp did or waited for in the last processed cycle
-  bool redirected = false;           // refetching after a branch or a divergence switch
-  engine::Cycle retry = 0;           // scoreboard: when the registers it waits for are ready
-                                     // (UINT64_MAX: a memory access, which wakes the SM itself)
 
   uint8_t sb_nonzero() const {
     uint8_t m = 0;
@@ -71,22 +74,5 @@ struct Sm::MemInst {
   engine::Cycle addr_done = 0;       // leaves the sub-core's address unit
   uint8_t addr_cycles = 0;
 };
-
-// Registers (and predicates, at 256+p) an instruction reads and writes.
-template <typename F>
-void for_each_read(const isa::Inst& in, F f) {
-  for (int i = 0; i < in.nreads; ++i)
-    for (int r = 0; r < in.reads[i].count; ++r) f(in.reads[i].reg + r);
-  for (int p = 0; p < 7; ++p)
-    if (in.pred_reads & (1 << p)) f(256 + p);
-}
-
-template <typename F>
-void for_each_write(const isa::Inst& in, F f) {
-  for (int i = 0; i < in.nwrites; ++i)
-    for (int r = 0; r < in.writes[i].count; ++r) f(in.writes[i].reg + r);
-  for (int p = 0; p < 7; ++p)
-    if (in.pred_writes & (1 << p)) f(256 + p);
-}
 
 }  // namespace xpusim::gpu
