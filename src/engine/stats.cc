@@ -6,10 +6,12 @@ namespace xpusim::engine {
 
 uint64_t& Stats::counter(std::string_view owner, std::string_view name) {
   std::string full = owner.empty() ? std::string(name) : std::string(owner) + "." + std::string(name);
-  for (auto& e : entries_)
-    if (e.name == full) return e.value;
-  entries_.push_back({std::move(full), 0});
-  return entries_.back().value;
+  const auto [it, added] = index_.try_emplace(full, nullptr);
+  if (added) {
+    entries_.push_back({std::move(full), 0});
+    it->second = &entries_.back().value;
+  }
+  return *it->second;
 }
 
 std::vector<std::pair<std::string, uint64_t>> Stats::snapshot() const {

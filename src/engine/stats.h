@@ -7,6 +7,7 @@
 #include <deque>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -29,6 +30,7 @@ class Stats {
     uint64_t value = 0;
   };
   std::deque<Entry> entries_;  // deque: stable addresses
+  std::unordered_map<std::string, uint64_t*> index_;  // full name -> value
 };
 
 }  // namespace xpusim::engine

@@ -31,19 +31,20 @@ struct Launch {
 };
 
 struct Warp {
-  uint32_t index = 0;           // warp index within the CTA
-  uint32_t* regs = nullptr;     // [nregs][32]: register r of lane l at regs[r * 32 + l]
-  std::array<uint32_t, 8> pred{};  // one bit per lane; pred[7] (PT) is all ones
-  uint32_t launched = 0;        // lanes that exist (the last warp of a CTA may be partial)
+  // What the scheduler reads every cycle comes first (one cache line).
   uint32_t live = 0;            // lanes not exited
-  uint32_t pc = 0;              // the warp's pc while converged
-  bool diverged = false;
-  std::array<uint32_t, 32> lane_pc{};  // per-lane pcs while diverged
   uint32_t bsync_wait = 0;      // lanes waiting at a BSYNC
   uint32_t bar_wait = 0;        // lanes waiting at a CTA barrier
+  uint32_t pc = 0;              // the warp's pc while converged
+  bool diverged = false;
   uint8_t bar_id = 0;           // the barrier those lanes wait on
-  std::array<uint32_t, 16> breg{};  // convergence barrier registers B0..B15
+  uint32_t index = 0;           // warp index within the CTA
+  uint32_t launched = 0;        // lanes that exist (the last warp of a CTA may be partial)
+  uint32_t* regs = nullptr;     // [nregs][32]: register r of lane l at regs[r * 32 + l]
   uint8_t* local = nullptr;     // [32][local_bytes]
+  std::array<uint32_t, 8> pred{};  // one bit per lane; pred[7] (PT) is all ones
+  std::array<uint32_t, 32> lane_pc{};  // per-lane pcs while diverged
+  std::array<uint32_t, 16> breg{};  // convergence barrier registers B0..B15
 
   bool done() const { return live == 0; }
   uint32_t runnable() const { return live & ~bsync_wait & ~bar_wait; }

@@ -205,6 +205,7 @@ bool FrontEnd::fetch_one(uint32_t s, uint16_t warp, engine::Cycle now) {
   }
   w.ready_at[wrap(w.ring + w.count, p_.ibuffer_entries)] = now + p_.fetch_cycles;
   ++stats_.fetches;
+  if (w.count == 0) refilled_ |= 1u << s;
   if (++w.count == p_.ibuffer_entries) sc.cand &= ~(uint64_t{1} << w.pos);
   return true;
 }

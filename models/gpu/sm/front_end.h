@@ -41,6 +41,7 @@
 
 #include <array>
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 #include "src/engine/types.h"
@@ -89,6 +90,10 @@ class FrontEnd {
 
   // Whether the warp's next instruction is in its buffer and decoded by `now`, and its pc.
   bool ready(uint16_t warp, engine::Cycle now) const;
+  // When the head of the warp's buffer is decoded (UINT64_MAX: the buffer is empty).
+  engine::Cycle head_ready(uint16_t warp) const;
+  // Sub-cores (bit s) where an empty buffer received an instruction since the last call.
+  uint32_t take_refilled() { return std::exchange(refilled_, 0u); }
   uint32_t head_pc(uint16_t warp) const;
   // The issued instruction leaves the buffer.
   void pop(uint16_t warp);
@@ -187,12 +192,17 @@ class FrontEnd {
   uint32_t rr_demand_ = 0, rr_prefetch_ = 0;        // L1I port round-robin pointers
   uint32_t demand_mask_ = 0;                        // sub-cores with queued demand requests
   uint32_t stream_mask_ = 0;                        // sub-cores whose stream may prefetch
+  uint32_t refilled_ = 0;                           // see take_refilled()
 };
 
 // Called for every warp every cycle by the SM: inline.
 inline bool FrontEnd::ready(uint16_t warp, engine::Cycle now) const {
   const Warp& w = warps_[warp];
   return w.active && w.count > 0 && w.ready_at[w.ring] <= now;
+}
+inline engine::Cycle FrontEnd::head_ready(uint16_t warp) const {
+  const Warp& w = warps_[warp];
+  return w.active && w.count > 0 ? w.ready_at[w.ring] : UINT64_MAX;
 }
 inline uint32_t FrontEnd::head_pc(uint16_t warp) const { return warps_[warp].head_pc; }
 inline uint32_t FrontEnd::buffered(uint16_t warp) const { return warps_[warp].count; }

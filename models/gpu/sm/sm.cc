@@ -88,6 +88,7 @@ bool Sm::do_cycle(Cycle now) {
   for (size_t s = 0; s < subcores_.size() && s < 8; ++s) greedy[s] = subcores_[s].greedy;
   if (fe_.fetch(now, greedy)) {
     progress = true;
+    for (uint32_t m = fe_.take_refilled(); m; m &= m - 1) mark_dirty(static_cast<uint16_t>(std::countr_zero(m)));
     const FrontEndStats& f = fe_.stats();
     *energy_.icache_accesses += (f.l0_hits + f.l0_misses) - (fe_seen_.l0_hits + fe_seen_.l0_misses);
     fe_seen_ = f;
@@ -160,6 +161,7 @@ void Sm::start_cta(uint32_t linear, Cycle now) {
     s.stall_until = now;
     ++reasons_[static_cast<size_t>(s.reason)];
     subcores_[s.subcore].warps.push_back(wi);
+    mark_dirty(s.subcore);
     c.warp_slots.push_back(wi);
     fe_.start_warp(wi, code_base_, 0, s.age);
   }
@@ -176,6 +178,7 @@ void Sm::warp_exited(uint16_t slot, Cycle now) {
   for (uint16_t wi : c.warp_slots) {
     Subcore& sc = subcores_[warps_[wi].subcore];
     sc.warps.erase(std::find(sc.warps.begin(), sc.warps.end(), wi));
+    sc.dirty = true;
     if (sc.greedy == wi) sc.greedy = UINT16_MAX;
     rf_[warps_[wi].subcore].invalidate_warp(wi);
     fe_.stop_warp(wi);
@@ -206,6 +209,7 @@ bool Sm::retire_events(Cycle now) {
       continue;
     }
     WarpSlot& s = warps_[e.warp];
+    mark_dirty(s.subcore);
     if (e.kind == kSbInc) {
       ++s.sb[e.arg];
     } else {
@@ -242,15 +246,8 @@ Tick Sm::next_event() const {
   consider(fe_.next_event(now));
   for (const Subcore& sc : subcores_) {
     if (sc.warps.empty()) continue;
-    for (Cycle f : sc.unit_free) consider(f);
-    consider(sc.alloc_free > 2 ? sc.alloc_free - 2 : 0);
+    consider(sc.dirty ? now + 1 : sc.wake);
     if (!sc.lsu_queue.empty()) consider(std::max(sc.addr_free, now + 1));
-    for (uint16_t wi : sc.warps) {
-      const WarpSlot& s = warps_[wi];
-      if (!s.w->runnable()) continue;
-      consider(s.stall_until);
-      if (s.retry != UINT64_MAX) consider(s.retry);
-    }
   }
   return c == UINT64_MAX ? engine::kNever : clk_.edge(c);
 }

@@ -82,6 +82,11 @@ class Sm final : public engine::Component {
     engine::Cycle alloc_free = 0; // the Allocate stage takes a new instruction from this cycle
     std::deque<uint32_t> lsu_queue;  // memory instructions not yet in the SM's shared pipeline
     engine::Cycle addr_free = 0;  // the sub-core's address unit takes its next instruction
+    // Sleeping: until `wake` no warp's classification can change with time alone; anything
+    // else that can change one (a counter, a memory completion, a barrier, a new or finished
+    // CTA, a queue slot) sets `dirty`. Until either, the sub-core is not re-examined.
+    engine::Cycle wake = 0;
+    bool dirty = true;
   };
 
   // stages, run back to front each cycle
@@ -92,7 +97,13 @@ class Sm final : public engine::Component {
   bool send_memory(engine::Cycle now);
   bool receive_ctas(engine::Cycle now);
 
-  Stall blocked_by(WarpSlot& s, engine::Cycle now) const;  // Stall::NotSelected if eligible
+  // Stall::NotSelected if eligible; lowers `wake` to the cycle the answer may change by time
+  // alone (UINT64_MAX: only an event can change it).
+  Stall blocked_by(WarpSlot& s, engine::Cycle now, engine::Cycle& wake) const;
+  void mark_dirty(uint16_t subcore) { subcores_[subcore].dirty = true; }
+  void mark_all_dirty() {
+    for (Subcore& sc : subcores_) sc.dirty = true;
+  }
   uint16_t pick(Subcore& sc, engine::Cycle now);
   void account(engine::Cycle now);
   void issue_one(uint16_t slot, engine::Cycle now);

@@ -30,26 +30,34 @@ bool global_space(isa::Op op) {
 
 }  // namespace
 
-// Why the warp cannot issue at `now` (Stall::NotSelected: it can).
-Stall Sm::blocked_by(WarpSlot& s, Cycle now) const {
+// Why the warp cannot issue at `now` (Stall::NotSelected: it can), and from when the answer
+// may differ without an event (see Subcore::wake).
+Stall Sm::blocked_by(WarpSlot& s, Cycle now, Cycle& wake) const {
   const exec::Warp& w = *s.w;
   const uint16_t slot = static_cast<uint16_t>(&s - warps_.data());
-  if (w.done()) return Stall::Drain;
-  if (!w.runnable()) return Stall::Barrier;
-  if (!fe_.ready(slot, now)) return s.redirected ? Stall::BranchResolving : Stall::NoInstruction;
+  auto until = [&](Cycle c) { wake = std::min(wake, c); };
+  if (w.done()) return Stall::Drain;        // events: the CTA's memory drains
+  if (!w.runnable()) return Stall::Barrier; // events: a barrier completes
+  if (!fe_.ready(slot, now)) {
+    until(fe_.head_ready(slot));  // an empty buffer's refill is an event
+    return s.redirected ? Stall::BranchResolving : Stall::NoInstruction;
+  }
   const uint32_t pc = fe_.head_pc(slot);
   const isa::Inst& in = launch_->kernel->code[pc];
   const InstTiming& t = (*timing_)[pc];
   if (p_.dependence == proto::CONTROL_BITS) {
-    if (now < s.stall_until) return Stall::Wait;
+    if (now < s.stall_until) {
+      until(s.stall_until);
+      return Stall::Wait;
+    }
     const uint8_t blocked = in.ctrl.wait & s.sb_nonzero();
-    if (blocked) return (blocked & s.sb_long) ? Stall::LongScoreboard : Stall::ShortScoreboard;
+    if (blocked) return (blocked & s.sb_long) ? Stall::LongScoreboard : Stall::ShortScoreboard;  // events
   } else {
     // Every register condition that blocks the warp, and when the last of them clears.
     Stall r = Stall::NotSelected;
-    Cycle until = now;
+    Cycle clear = now;
     auto block = [&](Cycle at, bool long_latency) {
-      until = std::max(until, at);
+      clear = std::max(clear, at);
       if (long_latency) r = Stall::LongScoreboard;
       else if (r == Stall::NotSelected) r = Stall::ShortScoreboard;
     };
@@ -71,26 +79,38 @@ Stall Sm::blocked_by(WarpSlot& s, Cycle now) const {
         if (pending >= std::min<uint32_t>(p_.scoreboard_war_consumers, 4)) block(first, false);
       });
     }
-    s.retry = until;
-    if (r != Stall::NotSelected) return r;
+    if (r != Stall::NotSelected) {
+      until(clear);  // UINT64_MAX while a load is outstanding: its completion is an event
+      return r;
+    }
   }
-  if (in.op == isa::Op::DEPBAR && s.sb[in.src[0].reg] > in.src[1].imm) return Stall::LongScoreboard;
+  if (in.op == isa::Op::DEPBAR && s.sb[in.src[0].reg] > in.src[1].imm) return Stall::LongScoreboard;  // events
   const Subcore& sc = subcores_[s.subcore];
-  if (now + 2 < sc.alloc_free) return Stall::DispatchStall;
-  if (sc.unit_free[t.unit] > now) return Stall::MathPipeThrottle;
-  if (t.memory && (sc.lsu_queue.size() >= p_.lsu.subcore_queue || mem_free_.empty()))
+  if (now + 2 < sc.alloc_free) {
+    until(sc.alloc_free - 2);
+    return Stall::DispatchStall;
+  }
+  if (sc.unit_free[t.unit] > now) {
+    until(sc.unit_free[t.unit]);
+    return Stall::MathPipeThrottle;
+  }
+  if (t.memory && (sc.lsu_queue.size() >= p_.lsu.subcore_queue || mem_free_.empty()))  // events
     return global_space(in.op) ? Stall::LgThrottle : Stall::MioThrottle;
+  until(now + 1);
   return Stall::NotSelected;
 }
 
 // Classifies every warp of the sub-core and picks one eligible warp by the policy.
 uint16_t Sm::pick(Subcore& sc, Cycle now) {
+  Cycle wake = UINT64_MAX;
   for (uint16_t wi : sc.warps) {
     WarpSlot& s = warps_[wi];
     --reasons_[static_cast<size_t>(s.reason)];
-    s.reason = blocked_by(s, now);
+    s.reason = blocked_by(s, now, wake);
     ++reasons_[static_cast<size_t>(s.reason)];
   }
+  sc.wake = wake;
+  sc.dirty = false;
   auto eligible = [&](uint16_t wi) { return warps_[wi].reason == Stall::NotSelected; };
   const auto& ws = sc.warps;
   switch (p_.policy) {
@@ -116,7 +136,7 @@ uint16_t Sm::pick(Subcore& sc, Cycle now) {
 bool Sm::issue(Cycle now) {
   bool any = false;
   for (Subcore& sc : subcores_) {
-    if (sc.warps.empty()) continue;
+    if (sc.warps.empty() || (!sc.dirty && now < sc.wake)) continue;  // nothing can have changed
     const uint16_t slot = pick(sc, now);
     if (slot == UINT16_MAX) continue;
     if (p_.policy == proto::LRR) {
@@ -127,6 +147,7 @@ bool Sm::issue(Cycle now) {
     --reasons_[static_cast<size_t>(warps_[slot].reason)];
     warps_[slot].reason = Stall::Selected;
     ++reasons_[static_cast<size_t>(Stall::Selected)];
+    sc.wake = now + 1;
     issue_one(slot, now);
     any = true;
   }
@@ -200,7 +221,10 @@ void Sm::issue_one(uint16_t slot, Cycle now) {
   CtaSlot& c = ctas_[s.cta];
   const uint32_t pc = fe_.head_pc(slot);
   exec::DynInst& d = dyn_;
+  const uint32_t live = s.w->live;
   ex_->step(c.cta, *s.w, d, now);
+  // A barrier arrival, or exiting threads a barrier was waiting for, can release other warps.
+  if (d.inst->op == isa::Op::BAR || s.w->live != live) mark_all_dirty();
   SIM_CHECK(d.pc == pc, "{}: warp slot {} ran pc {} but its instruction buffer held pc {}", path(), slot, d.pc, pc);
   const isa::Inst& in = *d.inst;
   const InstTiming& t = (*timing_)[pc];

@@ -72,6 +72,7 @@ bool Sm::lsu_cycle(Cycle now) {
   if (!best) return false;
   const uint32_t idx = best->lsu_queue.front();
   best->lsu_queue.pop_front();
+  best->dirty = true;  // a queue slot freed (LG/MIO throttle)
   shared_free_ = now + p_.lsu.shared_interval;
   start_memory(idx, now);
   return true;
@@ -160,6 +161,7 @@ void Sm::complete_memory(uint32_t idx, Cycle now) {
     trace_->inst(id_, ctas_[m.cta].cta.linear_id, s.w->index, m.pc, m.d.inst->text, m.issued, m.addr_done, now, "LSU");
   m.used = false;
   mem_free_.push_back(idx);
+  mark_all_dirty();  // a pending-request entry freed, counters and LDGSTS groups moved
   CtaSlot& c = ctas_[m.cta];
   --c.inflight;
   if (c.cta.done() && c.inflight == 0) warp_exited(m.warp, now);

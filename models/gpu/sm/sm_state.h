@@ -31,8 +31,6 @@ struct Sm::WarpSlot {
   uint16_t subcore = 0;
   exec::Warp* w = nullptr;
   engine::Cycle stall_until = 0;     // control bits: the stall count / yield
-  engine::Cycle retry = 0;           // scoreboard: when the registers it waits for are ready
-                                     // (UINT64_MAX: a memory access, which wakes the SM itself)
   uint64_t age = 0;                  // launch order: larger is younger
   uint32_t open_group = 0;           // LDGSTS issued since the last LDGDEPBAR
   uint32_t group_seq = 0;            // sequence number of the open group
