@@ -39,8 +39,8 @@ void Component::step() {
   try {
     progress = do_cycle(cyc);
   } catch (...) {
+    if (!env_.failed()) sc_core::sc_stop();  // once: later failures in this delta are dropped
     env_.fail(std::current_exception());
-    sc_core::sc_stop();
     return;
   }
   if (progress) {

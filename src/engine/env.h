@@ -36,6 +36,7 @@ class Env {
   void fail(std::exception_ptr e) {
     if (!failure_) failure_ = e;
   }
+  bool failed() const { return failure_ != nullptr; }
   void rethrow_failure() const {
     if (failure_) std::rethrow_exception(failure_);
   }

@@ -14,6 +14,7 @@ struct Run {
   std::vector<isa::Kernel> kernels;
   GlobalMemory gmem;
   Launch launch;
+  bool timing_only = false;
 
   explicit Run(const std::string& text) : kernels(isa::assemble_text(text, "test.xasm")) {
     launch.kernel = &kernels[0];
@@ -38,6 +39,7 @@ struct Run {
     std::memcpy(p.data(), params.data(), p.size());
     launch.cbank = make_cbank(*launch.kernel, grid, block, p);
     Executor ex(gmem);
+    ex.set_timing_only(timing_only);
     uint32_t id = 0;
     for (uint32_t z = 0; z < grid.z; ++z)
       for (uint32_t y = 0; y < grid.y; ++y)

@@ -52,10 +52,13 @@ class Executor {
   static uint32_t next_pc(const Warp& w);
 
   // Timing only: skip arithmetic whose results only feed values (FP and tensor math, MUFU,
-  // conversions, loads from shared memory into registers); addresses and control flow are
-  // still computed. Correct for kernels whose control flow and addresses do not depend on
-  // those values; outputs are meaningless (docs/performance.md).
+  // conversions); memory accesses, addresses and control flow are
+  // still computed. The executor follows which registers, predicates and memory spaces hold
+  // values it did not compute, and stops with a KernelFault at the first branch, barrier,
+  // guarded memory access or address that depends on one, so a kernel whose control flow or
+  // addresses depend on data is refused, never run wrongly. Outputs are meaningless.
   void set_timing_only(bool on) { timing_only_ = on; }
+  bool timing_only() const { return timing_only_; }
 
   // Runs a whole CTA to completion, warps in round-robin order (tests and timing-free runs).
   void run_cta(Cta& cta);
@@ -63,8 +66,12 @@ class Executor {
   GlobalMemory& gmem() { return gmem_; }
 
  private:
+  void check_unknown(const Cta& cta, const Warp& w, const isa::Inst& in) const;
+  void track_unknown(Cta& cta, Warp& w, const isa::Inst& in, const DynInst& out);
+
   GlobalMemory& gmem_;
   bool timing_only_ = false;
+  bool global_unknown_ = false;  // timing only: global or local memory may hold values not computed
 };
 
 // Builds a launch's constant bank from its geometry and packed parameter bytes.

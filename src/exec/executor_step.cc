@@ -22,7 +22,7 @@ bool value_only(isa::Op op) {
     case isa::Op::HADD2: case isa::Op::HMUL2: case isa::Op::HFMA2: case isa::Op::HMNMX2:
     case isa::Op::DADD: case isa::Op::DMUL: case isa::Op::DFMA:
     case isa::Op::MUFU: case isa::Op::F2F: case isa::Op::F2FP: case isa::Op::I2F: case isa::Op::F2I:
-    case isa::Op::HMMA: case isa::Op::IMMA: case isa::Op::LDSM:
+    case isa::Op::HMMA: case isa::Op::IMMA:
       return true;
     default:
       return false;
@@ -111,7 +111,9 @@ void Executor::step(Cta& cta, Warp& w, DynInst& out, uint64_t cycle) {
   out.store = out.atomic = out.released = false;
 
   Ctx x{*this, cta, w, in, out, pc, group, out.exec, cycle, 0, 0, 0, 0, {}};
+  if (timing_only_) check_unknown(cta, w, in);
   if (out.exec && !(timing_only_ && value_only(in.op))) handler_for(in.op)(x);
+  if (timing_only_) track_unknown(cta, w, in, out);
 
   // Program counters.
   const uint32_t moving = group & ~x.stay & ~x.exited;
@@ -136,6 +138,66 @@ void Executor::step(Cta& cta, Warp& w, DynInst& out, uint64_t cycle) {
       if (complete_barrier(cta, id)) out.released = true;
   }
   try_reconverge(w);
+}
+
+// ---- timing only: values not computed -------------------------------------------------------
+
+namespace {
+
+bool unknown(const Warp& w, int slot) { return (w.unknown[static_cast<size_t>(slot) >> 6] >> (slot & 63)) & 1; }
+
+bool reads_unknown(const Warp& w, const isa::Inst& in) {
+  uint64_t any = 0;
+  for (size_t i = 0; i < w.unknown.size(); ++i) any |= w.unknown[i] & in.read_slots[i];
+  return any != 0;
+}
+
+}  // namespace
+
+// Refuses an instruction whose control flow, participation or address depends on a value
+// this mode did not compute.
+void Executor::check_unknown(const Cta& cta, const Warp& w, const isa::Inst& in) const {
+  if (!reads_unknown(w, in)) return;
+  const char* what = nullptr;
+  if (in.unit == isa::Unit::BRANCH || in.op == isa::Op::BAR || in.op == isa::Op::WARPSYNC) {
+    what = "this instruction's control flow";
+  } else if (in.unit == isa::Unit::LSU && in.op != isa::Op::SHFL) {
+    if (in.guard != isa::kPT && unknown(w, 256 + in.guard)) what = "whether this memory access happens";
+    for (uint32_t i = 0; i < in.nsrc && i < in.src.size(); ++i) {
+      const isa::Operand& o = in.src[i];
+      if (o.kind != isa::Opd::Mem || o.reg == isa::kRZ) continue;
+      for (int k = 0; k < o.width; ++k)
+        if (unknown(w, o.reg + k)) what = "this memory access's address";
+    }
+  }
+  if (!what) return;
+  const isa::Kernel& k = *cta.launch->kernel;
+  throw KernelFault(SourceLoc{k.file, static_cast<int>(in.line), in.col},
+                    fmt::format("timing-only mode cannot run kernel '{}': {} depends on values that mode does not "
+                                "compute (floating-point, tensor and conversion results, or memory written with "
+                                "them); run it functionally (without --timing-only)",
+                                k.name, what));
+}
+
+// Marks what the instruction wrote as not computed when it was skipped or read something not
+// computed; a register is clean again only when every live lane wrote a computed value.
+void Executor::track_unknown(Cta& cta, Warp& w, const isa::Inst& in, const DynInst& out) {
+  if (out.exec == 0) return;  // no lane wrote anything
+  bool u = value_only(in.op) || in.op == isa::Op::LDSM || reads_unknown(w, in);  // LDSM: rows checked, data not moved
+  if (out.space != Space::None) {
+    bool& mem = out.space == Space::Shared ? cta.shared_unknown : global_unknown_;
+    if (in.op == isa::Op::LDGSTS) {
+      if (global_unknown_) cta.shared_unknown = true;
+    } else {
+      if (out.store && u) mem = true;  // a store or atomic of values not computed
+      if (!out.store || out.atomic) u |= mem;
+    }
+  }
+  if (u) {
+    for (size_t i = 0; i < w.unknown.size(); ++i) w.unknown[i] |= in.write_slots[i];
+  } else if ((out.exec & w.live) == w.live) {
+    for (size_t i = 0; i < w.unknown.size(); ++i) w.unknown[i] &= ~in.write_slots[i];
+  }
 }
 
 void Executor::run_cta(Cta& cta) {

@@ -204,3 +204,66 @@ TEST_CASE("global atomics serialise lanes deterministically", "[exec]") {
   const auto o = r.read(po, 64);
   for (uint32_t i = 0; i < 64; ++i) REQUIRE(o[i] == 10 + i);  // warp 0 before warp 1, lanes in order
 }
+
+TEST_CASE("timing-only runs follow values they do not compute through registers and memory", "[exec][timing-only]") {
+  // A float result goes through shared memory and back, then decides a branch: the branch
+  // is refused at its own line. The integer path to the same branch is fine.
+  const char* k = R"(
+.kernel k
+.param  x:u64  float:u32
+.regs   8
+        S2R       R0, SR_TID.X
+        IMAD.WIDE R2, R0, 4, c[x]
+        LDG       R4, [R2]
+        ISETP.NE  P1, RZ, c[float]
+  @P1   FMUL      R4, R4, 2
+        SHF.L.U32 R5, R0, 2, RZ
+        STS       [R5], R4
+        BAR.SYNC  0
+        LDS       R6, [R5]
+        ISETP.GT  P0, R6, 1
+  @P0   BRA       OUT
+        MOV       R7, R6
+OUT:    EXIT
+.shared buf 128
+)";
+  for (const bool with_float : {false, true}) {
+    Run r(k);
+    r.timing_only = true;
+    const uint64_t px = r.buffer(std::vector<uint32_t>(32, 5), "x");
+    const auto go = [&] { r.go({1, 1, 1}, {32, 1, 1}, cat({addr_words(px), {with_float ? 1u : 0u}})); };
+    if (!with_float) {
+      CHECK_NOTHROW(go());
+    } else {
+      try {
+        go();
+        FAIL("no fault");
+      } catch (const KernelFault& e) {
+        const std::string m = e.what();
+        INFO(m);
+        CHECK(m.find("test.xasm:15:") == 0);  // the BRA, not the FMUL, STS or LDS
+        CHECK(m.find("control flow") != std::string::npos);
+      }
+    }
+  }
+}
+
+TEST_CASE("timing-only runs refuse an address computed from a skipped result", "[exec][timing-only]") {
+  Run r(R"(
+.kernel k
+.param  x:u64
+.regs   8
+        S2R       R0, SR_TID.X
+        I2F.F32.S32 R1, R0
+        F2I.S32.F32.TRUNC R2, R1
+        IMAD.WIDE R4, R2, 4, c[x]
+        LDG       R6, [R4]
+        EXIT
+)");
+  const uint64_t px = r.buffer(std::vector<uint32_t>(32, 0), "x");
+  r.timing_only = true;
+  CHECK_THROWS_WITH(r.go({1, 1, 1}, {32, 1, 1}, addr_words(px)), Catch::Contains("test.xasm:9:") &&
+                                                                      Catch::Contains("address"));
+  r.timing_only = false;
+  CHECK_NOTHROW(r.go({1, 1, 1}, {32, 1, 1}, addr_words(px)));
+}

@@ -45,6 +45,9 @@ struct Warp {
   std::array<uint32_t, 8> pred{};  // one bit per lane; pred[7] (PT) is all ones
   std::array<uint32_t, 32> lane_pc{};  // per-lane pcs while diverged
   std::array<uint32_t, 16> breg{};  // convergence barrier registers B0..B15
+  // Timing-only runs: a bit per dependence slot (isa::kRegSlots: registers, then predicates)
+  // whose value, in some live lane, this mode did not compute.
+  std::array<uint64_t, (isa::kRegSlots + 63) / 64> unknown{};
 
   bool done() const { return live == 0; }
   uint32_t runnable() const { return live & ~bsync_wait & ~bar_wait; }
@@ -67,6 +70,7 @@ struct Cta {
   uint32_t live_threads = 0;
   uint32_t warps_done = 0;
   std::array<CtaBarrier, 16> bars{};
+  bool shared_unknown = false;     // timing only: shared memory may hold values not computed
 
   bool done() const { return warps_done == warps.size(); }
 };

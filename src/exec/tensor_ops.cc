@@ -337,6 +337,7 @@ bool ldmatrix(int num, bool trans, const uint32_t* lane_addr, const uint8_t* sme
       return fail(fmt::format("ldmatrix: lane {} row [{:#x}, {:#x}) is outside shared memory of {} bytes", lane, addr,
                               uint64_t{addr} + 16, smem_bytes));
   }
+  if (smem == nullptr) return true;  // rows checked only
   // M_j[r][c] is the c-th little-endian b16 of the row addressed by lane 8j + r.
   auto elem = [&](int j, int r, int c) -> uint32_t {
     const uint8_t* p = smem + rows[8 * j + r] + 2 * c;

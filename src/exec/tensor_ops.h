@@ -63,6 +63,7 @@ Coord mma_frag_c(const MmaDesc& d, int lane, int i);
 // 8*j + r. D[j * 32 + lane] receives matrix j's fragment. Returns false (and sets *err) when
 // a row address is misaligned (not 16 B) or runs past `smem_bytes`; nothing is written then.
 // Only lanes 0 .. 8*num-1 are checked and read. D may alias lane_addr; err may be null.
+// With smem null the rows are only checked.
 bool ldmatrix(int num, bool trans, const uint32_t* lane_addr, const uint8_t* smem, uint32_t smem_bytes,
               uint32_t* D, std::string* err);
 

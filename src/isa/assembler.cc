@@ -474,6 +474,7 @@ void Assembler::derive_usage(Inst& in) {
     if (in.src[i].flags & kReuse) in.ctrl.reuse |= 1 << slot;
     ++slot;
   }
+  set_slot_masks(in);
 }
 
 std::string read_file(const std::string& path) {

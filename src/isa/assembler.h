@@ -12,15 +12,24 @@
 
 namespace xpusim::isa {
 
-// Latencies the control-bit pass assumes (cycles from issue until a dependent instruction
-// may issue). With a machine config, `exact` gives each instruction the latency the model
-// charges it (sim::latency_table); without one, `cycles` holds per-unit-class defaults
-// (docs/isa.md).
+// What the control-bit pass assumes about an instruction: its latency (cycles from issue
+// until a dependent instruction may issue) and its unit's initiation interval (cycles until
+// the unit takes the next instruction of the sub-core).
+struct IssueCost {
+  uint32_t latency = 1;
+  uint32_t interval = 1;
+};
+
+// With a machine config, `exact` gives each instruction the cost the model charges it
+// (sim::latency_table); without one, `cycles` holds per-unit-class latency defaults
+// (docs/isa.md) and every interval is 1.
 struct LatencyTable {
   std::array<uint8_t, static_cast<size_t>(Unit::kCount)> cycles{};
-  std::function<uint32_t(const Inst&)> exact;
+  std::function<IssueCost(const Inst&)> exact;
   static LatencyTable defaults();
-  uint32_t of(const Inst& in) const { return exact ? exact(in) : cycles[static_cast<size_t>(in.unit)]; }
+  IssueCost of(const Inst& in) const {
+    return exact ? exact(in) : IssueCost{cycles[static_cast<size_t>(in.unit)], 1};
+  }
 };
 
 struct AsmOptions {

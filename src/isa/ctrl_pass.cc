@@ -1,10 +1,13 @@
 // The control-bit pass (docs/isa.md "How the assembler fills control bits").
 //
-// 1. Fixed-latency results are covered by stall counts: instructions are placed on a
-//    timeline (issue cycle = previous issue + previous stall); a consumer that would issue
-//    before its producer's result is ready raises the stalls of the instructions between
-//    them, the nearest first, each up to 15. Every basic block ends with stalls long enough
-//    for all its pending fixed-latency results, so blocks start clean.
+// 1. Fixed-latency results are covered by stall counts. Between a producer p and a consumer
+//    c the SM guarantees at least the longest chain of constraints from p to c: each
+//    instruction issues at least its predecessor's stall count after it, and at least the
+//    initiation interval after the previous instruction on its unit. Nothing else (a
+//    counter wait, another warp) makes that distance shorter, only longer. When it is below
+//    p's latency, the stalls of the instructions between them rise, the nearest first, each
+//    up to 15. Every basic block ends with stalls long enough for all its pending
+//    fixed-latency results, so blocks start clean.
 // 2. Variable-latency instructions (memory, MUFU, conversions, S2R, SHFL) get dependence
 //    counters: a write counter when they write registers, a read counter when they read
 //    registers. So does a fixed-latency instruction whose latency cannot be covered by the
@@ -56,7 +59,9 @@ class Pass {
   void find_blocks();
   void mark_long_latency();
   void reserve_depbar_counters();
-  void raise_stalls(size_t begin, size_t from, size_t to, int64_t delay, std::vector<int64_t>& t);
+  bool raise_stalls(size_t from, size_t to, int64_t delay);
+  int64_t min_distance(size_t p, size_t c, size_t end);
+  void cover(size_t p, size_t c, size_t end);
   State walk_block(size_t b, State s, bool final);
   uint8_t pick_counter(const State& s);
 
@@ -71,6 +76,7 @@ class Pass {
   uint8_t reserved_ = 0;                      // counters kept for LDGDEPBAR groups
   int8_t group_counter_ = -1;
   uint8_t next_rr_ = 0;
+  std::vector<IssueCost> cost_;               // per instruction
 };
 
 void Pass::find_blocks() {
@@ -106,7 +112,7 @@ void Pass::mark_long_latency() {
     const size_t end = b + 1 < start_.size() ? start_[b + 1] : n_;
     for (size_t p = start_[b]; p < end; ++p) {
       const Inst& in = k_.code[p];
-      const int lat = static_cast<int>(lat_.of(in));
+      const int lat = static_cast<int>(cost_[p].latency);
       if (!in.fixed_latency || lat <= 15) continue;
       std::array<bool, kNumSlots> w{};
       bool writes = false;
@@ -145,17 +151,46 @@ uint8_t Pass::pick_counter(const State& s) {
   return c;
 }
 
-// Delays instruction `to` by `delay` cycles by raising the stalls of instructions
-// from-1 .. to-1 (nearest first, each at most 15); shifts the timeline accordingly.
-void Pass::raise_stalls(size_t begin, size_t from, size_t to, int64_t delay, std::vector<int64_t>& t) {
-  for (size_t j = to; j > std::max(from, begin) && delay > 0; --j) {
+// Raises the stalls of instructions from .. to-1 (nearest first, each at most 15) by `delay`
+// cycles in total. Returns whether any stall rose.
+bool Pass::raise_stalls(size_t from, size_t to, int64_t delay) {
+  bool raised = false;
+  for (size_t j = to; j > from && delay > 0; --j) {
     Inst& prev = k_.code[j - 1];
     const int64_t add = std::min<int64_t>(delay, 15 - prev.ctrl.stall);
     if (add <= 0) continue;
     prev.ctrl.stall = static_cast<uint8_t>(prev.ctrl.stall + add);
-    for (size_t q = j; q <= to; ++q) t[q - begin] += add;
     delay -= add;
+    raised = true;
   }
+  return raised;
+}
+
+// The fewest cycles the SM can take from issuing p to issuing c (p < c, same block), or,
+// with c the block's end, to leaving the block (the last instruction's issue plus its
+// stall): the longest chain of stall counts and unit intervals among p .. c.
+int64_t Pass::min_distance(size_t p, size_t c, size_t end) {
+  constexpr size_t kUnits = static_cast<size_t>(Unit::kCount);
+  std::array<int64_t, kUnits> unit_free;  // distance from p at which each unit takes its next instruction
+  unit_free.fill(0);
+  int64_t d = 0;
+  for (size_t q = p;; ++q) {
+    if (q > p) d += k_.code[q - 1].ctrl.stall;
+    if (q == c && c == end) return d;
+    const size_t u = static_cast<size_t>(k_.code[q].unit);
+    d = std::max(d, unit_free[u]);
+    if (q == c) return d;
+    unit_free[u] = d + cost_[q].interval;
+  }
+}
+
+// Makes c issue (or, with c == end, the block end come) at least p's latency after p,
+// raising stalls between them.
+void Pass::cover(size_t p, size_t c, size_t end) {
+  const int64_t lat = cost_[p].latency;
+  if (static_cast<int64_t>(c - p) >= lat) return;  // every stall is at least 1
+  for (int64_t d = min_distance(p, c, end); d < lat; d = min_distance(p, c, end))
+    if (!raise_stalls(p, c, lat - d)) break;  // mark_long_latency() leaves room: never happens
 }
 
 State Pass::walk_block(size_t b, State s, bool final) {
@@ -163,35 +198,27 @@ State Pass::walk_block(size_t b, State s, bool final) {
   const size_t end = b + 1 < start_.size() ? start_[b + 1] : n_;
   std::array<int32_t, kNumSlots> prod;  // pending fixed-latency producer of each slot, or -1
   prod.fill(-1);
-  std::vector<int64_t> t(end - begin, 0);  // issue cycle of each instruction of the block
-  auto ready = [&](int sl) { return prod[sl] < 0 ? 0 : t[prod[sl] - begin] + lat_.of(k_.code[prod[sl]]); };
+  // Counters the instruction at q sets (a counter is visible one cycle after its issue).
+  auto sets = [&](size_t q) -> uint8_t {
+    if (k_.code[q].op == Op::LDGDEPBAR) return group_counter_ >= 0 ? static_cast<uint8_t>(1 << group_counter_) : 0;
+    return static_cast<uint8_t>((wbar_[q] >= 0 ? 1 << wbar_[q] : 0) | (rbar_[q] >= 0 ? 1 << rbar_[q] : 0));
+  };
   for (size_t pc = begin; pc < end; ++pc) {
     Inst& in = k_.code[pc];
-    if (pc > begin) t[pc - begin] = t[pc - begin - 1] + k_.code[pc - 1].ctrl.stall;
-    // Fixed-latency dependences: delay this instruction through the stalls before it.
-    int64_t need = t[pc - begin];
-    size_t first = pc;  // the earliest producer we depend on bounds where stalls may go
-    auto dep = [&](int sl) {
-      if (ready(sl) > need) need = ready(sl), first = static_cast<size_t>(prod[sl]);
-    };
-    for_each_read(in, dep);
-    for_each_write(in, dep);
-    if (need > t[pc - begin]) raise_stalls(begin, first, pc, need - t[pc - begin], t);
     // Variable-latency dependences: wait on counters.
     uint8_t wait = 0;
     for_each_read(in, [&](int sl) { wait |= s.raw[sl]; });
     for_each_write(in, [&](int sl) { wait |= s.raw[sl] | s.war[sl]; });
     s.clear_counters(wait);
-    if (final) {
-      in.ctrl.wait = wait;
-      if (pc > begin && wait) {
-        Inst& prev = k_.code[pc - 1];
-        const uint8_t prev_sets =
-            static_cast<uint8_t>((prev.ctrl.wbar != kNoBarrier ? 1 << prev.ctrl.wbar : 0) |
-                                 (prev.ctrl.rbar != kNoBarrier ? 1 << prev.ctrl.rbar : 0));
-        if (wait & prev_sets) prev.ctrl.stall = std::max<uint8_t>(prev.ctrl.stall, 2);
-      }
-    }
+    if (final) in.ctrl.wait = wait;
+    if (pc > begin && (wait & sets(pc - 1)))
+      k_.code[pc - 1].ctrl.stall = std::max<uint8_t>(k_.code[pc - 1].ctrl.stall, 2);
+    // Fixed-latency dependences (RAW and WAW): stalls cover each producer's latency.
+    auto dep = [&](int sl) {
+      if (prod[sl] >= 0) cover(static_cast<size_t>(prod[sl]), pc, end);
+    };
+    for_each_read(in, dep);
+    for_each_write(in, dep);
     // This instruction's own effects.
     if (in.op == Op::LDGDEPBAR) {
       if (final) in.ctrl.wbar = group_counter_ >= 0 ? static_cast<uint8_t>(group_counter_) : kNoBarrier;
@@ -217,22 +244,10 @@ State Pass::walk_block(size_t b, State s, bool final) {
   }
   // A counter set by the block's last instruction is visible one cycle after its issue.
   const size_t last = end - 1;
-  if (final && (k_.code[last].ctrl.wbar != kNoBarrier || k_.code[last].ctrl.rbar != kNoBarrier))
-    k_.code[last].ctrl.stall = std::max<uint8_t>(k_.code[last].ctrl.stall, 2);
+  if (sets(last)) k_.code[last].ctrl.stall = std::max<uint8_t>(k_.code[last].ctrl.stall, 2);
   // Drain fixed-latency results before leaving the block.
-  int64_t last_ready = 0;
-  size_t first = last;
   for (int sl = 0; sl < kNumSlots; ++sl)
-    if (prod[sl] >= 0 && ready(sl) > last_ready) last_ready = ready(sl), first = static_cast<size_t>(prod[sl]);
-  const int64_t leave = t[last - begin] + k_.code[last].ctrl.stall;
-  if (last_ready > leave) {
-    // room for the extra delay: the stalls from the producer to the last instruction
-    t.push_back(leave);
-    k_.code.emplace_back();  // a sentinel so raise_stalls can treat "after the block" as an instruction
-    k_.code.back().ctrl.stall = 0;
-    raise_stalls(begin, first, end, last_ready - leave, t);
-    k_.code.pop_back();
-  }
+    if (prod[sl] >= 0) cover(static_cast<size_t>(prod[sl]), end, end);
   return s;
 }
 
@@ -243,6 +258,8 @@ void Pass::run() {
   }
   wbar_.assign(n_, -2);
   rbar_.assign(n_, -2);
+  cost_.resize(n_);
+  for (size_t i = 0; i < n_; ++i) cost_[i] = lat_.of(k_.code[i]);
   find_blocks();
   mark_long_latency();
   reserve_depbar_counters();

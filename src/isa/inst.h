@@ -152,6 +152,9 @@ struct Inst {
   uint8_t nwrites = 0;
   uint8_t pred_reads = 0;       // bit mask of predicates read (incl. the guard)
   uint8_t pred_writes = 0;      // bit mask of predicates written
+  // The same as bit sets over dependence slots (kRegSlots), filled by set_slot_masks().
+  std::array<uint64_t, 5> read_slots{};
+  std::array<uint64_t, 5> write_slots{};
   // Source location, for errors and the pipeline view.
   uint32_t line = 0;
   uint16_t col = 0;
@@ -194,6 +197,7 @@ struct Kernel {
 // Dependence slots: registers R0..R254 are slots 0..254 (255, RZ, is never used), predicates
 // P0..P6 are slots 256..262. The control-bit pass and the SM track dependences per slot.
 inline constexpr int kRegSlots = 256 + 8;
+static_assert(kRegSlots <= 5 * 64, "Inst::read_slots holds every slot");
 
 // Calls f(slot) for every register and predicate the instruction reads (for_each_read) or
 // writes (for_each_write), from the operand usage the assembler derived.
@@ -211,6 +215,15 @@ void for_each_write(const Inst& in, F f) {
     for (int r = 0; r < in.writes[i].count; ++r) f(in.writes[i].reg + r);
   for (int p = 0; p < 7; ++p)
     if (in.pred_writes & (1 << p)) f(256 + p);
+}
+
+// Fills read_slots and write_slots from reads, writes, pred_reads and pred_writes (whoever
+// builds an Inst calls it once those are set).
+inline void set_slot_masks(Inst& in) {
+  in.read_slots = {};
+  in.write_slots = {};
+  for_each_read(in, [&](int sl) { in.read_slots[static_cast<size_t>(sl) >> 6] |= uint64_t{1} << (sl & 63); });
+  for_each_write(in, [&](int sl) { in.write_slots[static_cast<size_t>(sl) >> 6] |= uint64_t{1} << (sl & 63); });
 }
 
 }  // namespace xpusim::isa

@@ -82,7 +82,7 @@ isa::LatencyTable latency_table(const proto::SystemConfig& cfg) {
   isa::LatencyTable lat = isa::LatencyTable::defaults();
   if (cfg.gpu().sm().unit_size() == 0) return lat;  // no SM in this machine
   const InstTimingTable table = InstTimingTable::from(cfg.gpu().sm());
-  lat.exact = [table](const isa::Inst& in) { return table.of(in).latency; };
+  lat.exact = [table](const isa::Inst& in) { return table.of(in); };
   return lat;
 }
 

@@ -20,10 +20,7 @@
 
 namespace xpusim::sim {
 
-struct UnitTiming {
-  uint32_t latency = 1;
-  uint32_t interval = 1;
-};
+using UnitTiming = isa::IssueCost;
 
 class InstTimingTable {
  public:

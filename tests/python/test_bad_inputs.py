@@ -136,3 +136,41 @@ OTHER:  BAR.SYNC 0
     check_clean_exit(r)
     assert "deadlocked" in r.stderr
     assert "line 6: BAR.SYNC 1" in r.stderr and "line 8: BAR.SYNC 0" in r.stderr, r.stderr
+
+
+@pytest.mark.parametrize("binary", binaries())
+def test_timing_only_refuses_data_dependent_control_flow(binary, tmp_path):
+    # The shipped divergent kernel loops until a float halves below 1: timing-only mode does
+    # not compute the FMUL, so it must stop at the loop's branch instead of looping forever.
+    r = run_xpusim(binary, "run", "-c", A100, "-w", ROOT / "traces" / "workloads" / "divergent_fp32_64k.textproto",
+                   "-o", tmp_path / "out", "--timing-only", "-q")
+    check_clean_exit(r)
+    kernel = ROOT / "traces" / "kernels" / "divergent.xasm"
+    line = next(i for i, t in enumerate(kernel.read_text().splitlines(), 1) if "@!P3" in t)
+    assert f"divergent.xasm:{line}:" in r.stderr and "control flow" in r.stderr, r.stderr
+    assert "Warning" not in r.stderr, r.stderr  # one clean message, no SystemC noise
+
+
+@pytest.mark.parametrize("binary", binaries())
+def test_timing_only_refuses_an_address_computed_from_float_results(binary, tmp_path):
+    k = tmp_path / "gather.xasm"
+    k.write_text(""".kernel gather
+.param  x:u64
+.regs   8
+        S2R       R0, SR_TID.X
+        I2F.F32.S32 R1, R0
+        FMUL      R1, R1, 2
+        F2I.S32.F32.TRUNC R2, R1
+        IMAD.WIDE R4, R2, 4, c[x]
+        LDG       R6, [R4]
+        EXIT
+""")
+    wl = tmp_path / "w.textproto"
+    wl.write_text(f'buffer {{ name: "x"  dtype: FP32  shape: [64]  init {{ zeros {{}} }} }}\n'
+                  f'launch {{ kernel: "{k}"  grid {{ x: 1 }}  block {{ x: 32 }}  arg {{ buffer: "x" }} }}\n')
+    r = run_xpusim(binary, "run", "-c", A100, "-w", wl, "-o", tmp_path / "out", "--timing-only", "-q")
+    check_clean_exit(r)
+    assert f"{k}:9:" in r.stderr and "address" in r.stderr, r.stderr
+    # functionally the same kernel runs
+    r = run_xpusim(binary, "run", "-c", A100, "-w", wl, "-o", tmp_path / "out2", "-q")
+    assert r.returncode == 0, r.stderr

@@ -120,3 +120,21 @@ def test_info_derives_peaks_from_the_config(xpusim):
     assert r2.returncode == 0, r2.stderr
     assert "4.873 TFLOP/s" in r2.stdout  # 19.49 / 2 SMs / 2 rate
     assert "num_sms: 54" in r2.stdout
+
+
+@pytest.mark.parametrize("workload", ["gemm_fp16_256", "reduce_sum_fp32_1m", "vector_add_fp32_1m"])
+def test_timing_only_gives_the_functional_timing(xpusim, tmp_path, workload):
+    # Kernels whose control flow and addresses do not depend on values: skipping the value
+    # arithmetic changes no cycle, stall or counter; only the checks are not run.
+    reps = []
+    for extra in ([], ["--timing-only"]):
+        d = tmp_path / ("t" if extra else "f")
+        r = xpusim("run", "-c", A100, "-w", WORKLOADS / f"{workload}.textproto", "-o", d, "--quiet", *extra)
+        assert r.returncode == 0, r.stderr
+        reps.append(json.loads((d / "report.json").read_text()))
+    f, t = reps
+    assert f["functional"] and not t.get("functional", False)
+    assert f["checks"] and not t.get("checks")
+    assert t["cycles"] == f["cycles"] and t["warp_instructions"] == f["warp_instructions"]
+    assert t["stalls"] == f["stalls"]
+    assert t["counters"] == f["counters"]
