@@ -79,6 +79,7 @@ void Gpu::enable_pipeline_trace(const sim::TraceRequest& r) {
   f.cta = r.cta;
   f.first_warp = r.first_warp;
   f.last_warp = r.last_warp;
+  f.max_events = r.max_events;
   trace_ = std::make_unique<PipelineTrace>(r.path, f, 1e9 / clk_.hz());
   sms_[static_cast<size_t>(r.sm)]->set_trace(trace_.get());
 }

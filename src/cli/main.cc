@@ -36,6 +36,7 @@ struct Args {
   std::string trace, trace_warps = "0-3";
   int trace_sm = 0;
   int64_t trace_cta = -1;
+  uint64_t trace_limit = 200000;
 };
 
 int cmd_run(const Args& a) {
@@ -51,6 +52,7 @@ int cmd_run(const Args& a) {
   if (!a.trace.empty()) {
     opt.trace.path = a.trace;
     opt.trace.sm = a.trace_sm;
+    opt.trace.max_events = a.trace_limit;
     opt.trace.cta = a.trace_cta < 0 ? UINT32_MAX : static_cast<uint32_t>(a.trace_cta);
     unsigned lo = 0, hi = 0;
     char dash = 0;
@@ -116,6 +118,9 @@ int main(int argc, char** argv) {
   run->add_option("--trace-sm", a.trace_sm, "SM of the pipeline view")->capture_default_str();
   run->add_option("--trace-cta", a.trace_cta, "CTA (linear id) of the pipeline view (default: any)");
   run->add_option("--trace-warps", a.trace_warps, "warp range of the pipeline view, e.g. 0-3")->capture_default_str();
+  run->add_option("--trace-limit", a.trace_limit, "events after which the pipeline view stops growing")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   CLI::App* info = app.add_subcommand("info", "print the effective config and the figures derived from it");
   info->add_option("--config,-c", a.config, "machine config (.textproto)")->required();
   info->add_option("--set", a.sets, "override a config field (repeatable)");

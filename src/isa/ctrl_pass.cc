@@ -18,6 +18,8 @@
 //    issue, so that instruction gets a stall of at least 2.
 // 4. Counters named by DEPBAR.LE SBx are reserved for LDGDEPBAR, which increments them per
 //    committed LDGSTS group.
+// 5. Reuse flags mark a register the next instruction reads again in the same operand slot
+//    (set_reuse), as compilers set them for the register-file cache.
 #include "src/isa/ctrl_pass.h"
 
 #include <algorithm>
@@ -64,6 +66,7 @@ class Pass {
   void cover(size_t p, size_t c, size_t end);
   State walk_block(size_t b, State s, bool final);
   uint8_t pick_counter(const State& s);
+  void set_reuse();
 
   Kernel& k_;
   const LatencyTable& lat_;
@@ -290,7 +293,32 @@ void Pass::run() {
     if (in.ctrl.stall >= 12) in.ctrl.yield = true;  // long stalls carry yield, as compilers emit them
     in.ctrl.given = false;
   }
-  // Reuse bits written as .reuse in the source are kept (derive_usage set them).
+  set_reuse();
+}
+
+// Reuse flags as compilers set them: a source register operand is flagged when the next
+// instruction of the block reads the same register in the same operand slot, both reading
+// through the register-file cache (fixed latency, not SFU or memory). fill_control_bits()
+// adds the flags written as .reuse in the source.
+void Pass::set_reuse() {
+  auto cached = [](const Inst& in) { return in.fixed_latency && in.unit != Unit::SFU && in.unit != Unit::LSU; };
+  auto slot_reg = [](const Inst& in, int slot) -> int {  // register of the slot-th register source, or -1
+    int n = 0;
+    for (int i = 0; i < in.nsrc; ++i) {
+      if (in.src[i].kind != Opd::Reg) continue;
+      if (n++ == slot) return in.src[i].reg == kRZ ? -1 : in.src[i].reg;
+    }
+    return -1;
+  };
+  for (size_t pc = 0; pc + 1 < n_; ++pc) {
+    Inst& in = k_.code[pc];
+    const Inst& next = k_.code[pc + 1];
+    if (block_of_[pc] != block_of_[pc + 1] || !cached(in) || !cached(next)) continue;
+    for (int slot = 0; slot < 4; ++slot) {
+      const int r = slot_reg(in, slot);
+      if (r >= 0 && r == slot_reg(next, slot)) in.ctrl.reuse |= static_cast<uint8_t>(1 << slot);
+    }
+  }
 }
 
 }  // namespace
@@ -300,7 +328,7 @@ void fill_control_bits(Kernel& k, const LatencyTable& lat) {
   std::vector<uint8_t> reuse(k.code.size());
   for (size_t i = 0; i < k.code.size(); ++i) reuse[i] = k.code[i].ctrl.reuse;
   Pass(k, lat).run();
-  for (size_t i = 0; i < k.code.size(); ++i) k.code[i].ctrl.reuse = reuse[i];
+  for (size_t i = 0; i < k.code.size(); ++i) k.code[i].ctrl.reuse |= reuse[i];
 }
 
 }  // namespace xpusim::isa

@@ -30,6 +30,7 @@ struct TraceRequest {
   int sm = 0;
   uint32_t cta = UINT32_MAX;   // every CTA
   uint32_t first_warp = 0, last_warp = 3;
+  uint64_t max_events = 200000;  // the file stops growing here (and says so)
 };
 
 class Device {

@@ -138,3 +138,29 @@ def test_timing_only_gives_the_functional_timing(xpusim, tmp_path, workload):
     assert t["cycles"] == f["cycles"] and t["warp_instructions"] == f["warp_instructions"]
     assert t["stalls"] == f["stalls"]
     assert t["counters"] == f["counters"]
+
+
+def test_pipeline_trace_is_valid_bounded_chrome_json(xpusim, tmp_path):
+    trace = tmp_path / "views" / "trace.json"  # the directory is created
+    r = xpusim("run", "-c", A100, "-w", WORKLOADS / "gemm_fp16_256.textproto", "-o", tmp_path / "o", "-q",
+               "--pipeline-trace", trace, "--trace-sm", 0, "--trace-warps", "0-1")
+    assert r.returncode == 0, r.stderr
+    events = json.loads(trace.read_text())["traceEvents"]
+    insts = [e for e in events if e["cat"] != "stall"]
+    stalls = [e for e in events if e["cat"] == "stall"]
+    assert {e["tid"] for e in events} <= {0, 1} and insts and stalls
+    for e in insts:
+        a = e["args"]
+        assert e["ph"] == "X" and a["sm"] == 0 and a["issue"] < a["execute"] and a["issue"] < a["writeback"]
+    assert any(e["name"].startswith("HMMA") and e["cat"] == "TENSOR" for e in insts)
+    assert {"stall: math_pipe_throttle", "stall: wait"} <= {e["name"] for e in stalls}
+    assert all(e["dur"] > 0 for e in stalls)
+    # bounded: the file stops growing at the limit and says so
+    r = xpusim("run", "-c", A100, "-w", WORKLOADS / "gemm_fp16_256.textproto", "-o", tmp_path / "o2", "-q",
+               "--pipeline-trace", trace, "--trace-limit", 100)
+    assert r.returncode == 0, r.stderr
+    t = json.loads(trace.read_text())
+    assert len(t["traceEvents"]) == 100 and "truncated" in t
+    r = xpusim("run", "-c", A100, "-w", WORKLOADS / "gemm_fp16_256.textproto", "-o", tmp_path / "o3", "-q",
+               "--pipeline-trace", trace, "--trace-sm", 500)
+    assert r.returncode == 2 and "--trace-sm 500" in r.stderr

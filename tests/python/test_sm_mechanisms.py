@@ -181,3 +181,28 @@ def test_gemm_reports_tensor_utilisation_and_stall_reasons(xpusim, tmp_path):
     assert reasons["selected"] > 0 and "math_pipe_throttle" in reasons
     # 64 CTAs of 8 warps on 108 SMs: one CTA per SM, 8 of 64 warp slots
     assert k["achieved_occupancy"] == pytest.approx(8 / 64, rel=0.02)
+
+
+def shipped_cycles(xpusim, tmp_path, workload, sets=()):
+    out = tmp_path / ("o" + str(abs(hash((workload, tuple(sets))))))
+    args = ["run", "-c", A100, "-w", WORKLOADS / f"{workload}.textproto", "-o", out, "-q", "--timing-only"]
+    for s in sets:
+        args += ["--set", s]
+    r = xpusim(*args)
+    assert r.returncode == 0, r.stderr
+    return json.loads((out / "report.json").read_text())["cycles"]
+
+
+@pytest.mark.parametrize("ablation,workload,sets", [
+    # Huerta et al. Table 5 / §7: each ablation moves cycles the way the paper's did.
+    ("rf_cache_off", "ubench/tput_hfma2", ["gpu.sm.register_file.cache.enabled=false"]),
+    ("prefetcher_off", "gemm_fp16_256", ["gpu.sm.front_end.prefetch_lines=0"]),
+    ("prefetcher_off", "vector_add_fp32_1m", ["gpu.sm.front_end.prefetch_lines=0"]),
+    ("scoreboard_1_war", "gemm_fp16_256", ["gpu.sm.dependence=SCOREBOARD", "gpu.sm.scoreboard.war_consumers=1"]),
+])
+def test_the_papers_ablations_cost_cycles_on_shipped_kernels(xpusim, tmp_path, ablation, workload, sets):
+    base = shipped_cycles(xpusim, tmp_path, workload)
+    ablated = shipped_cycles(xpusim, tmp_path, workload, sets)
+    assert ablated > base, f"{ablation} on {workload}: {ablated} cycles vs {base}"
+    if ablation == "prefetcher_off" and workload.startswith("gemm"):
+        assert ablated > 1.5 * base  # "costs many": every line of the unrolled loop misses

@@ -12,6 +12,9 @@ namespace xpusim::gpu {
 
 PipelineTrace::PipelineTrace(const std::string& path, const TraceFilter& f, double ns_per_cycle)
     : f_(f), path_(path), tmp_(path + ".tmp"), ns_(ns_per_cycle) {
+  std::error_code ec;
+  const std::filesystem::path parent = std::filesystem::path(path).parent_path();
+  if (!parent.empty()) std::filesystem::create_directories(parent, ec);  // fopen reports what fails
   out_ = std::fopen(tmp_.c_str(), "w");
   if (!out_) throw InputErrors(SourceLoc{path, 0, 0}, "cannot write the pipeline trace");
   std::fputs("{\"displayTimeUnit\":\"ns\",\"traceEvents\":[\n", out_);

@@ -159,6 +159,7 @@ void Sm::start_cta(uint32_t linear, Cycle now) {
     s.subcore = static_cast<uint16_t>(wi % p_.subcores);
     s.age = next_age_++;
     s.stall_until = now;
+    s.reason_since = now;
     ++reasons_[static_cast<size_t>(s.reason)];
     subcores_[s.subcore].warps.push_back(wi);
     mark_dirty(s.subcore);
@@ -182,7 +183,8 @@ void Sm::warp_exited(uint16_t slot, Cycle now) {
     if (sc.greedy == wi) sc.greedy = UINT16_MAX;
     rf_[warps_[wi].subcore].invalidate_warp(wi);
     fe_.stop_warp(wi);
-    --reasons_[static_cast<size_t>(warps_[wi].reason)];
+    set_reason(warps_[wi], Stall::Selected, now);  // closes the pipeline view's last interval
+    --reasons_[static_cast<size_t>(Stall::Selected)];
     warps_[wi].used = false;
     warps_[wi].w = nullptr;
   }

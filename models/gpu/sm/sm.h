@@ -119,6 +119,7 @@ class Sm final : public engine::Component {
   void issue_counters(WarpSlot& s, uint16_t slot, const isa::Inst& in, engine::Cycle now, engine::Cycle read_done,
                       engine::Cycle done, engine::Cycle nominal);
   void set_resident(int delta, engine::Cycle now);
+  void set_reason(WarpSlot& s, Stall r, engine::Cycle now);  // keeps the histogram (and the pipeline view)
 
   SmParams p_;
   uint16_t id_;

@@ -105,9 +105,7 @@ uint16_t Sm::pick(Subcore& sc, Cycle now) {
   Cycle wake = UINT64_MAX;
   for (uint16_t wi : sc.warps) {
     WarpSlot& s = warps_[wi];
-    --reasons_[static_cast<size_t>(s.reason)];
-    s.reason = blocked_by(s, now, wake);
-    ++reasons_[static_cast<size_t>(s.reason)];
+    set_reason(s, blocked_by(s, now, wake), now);
   }
   sc.wake = wake;
   sc.dirty = false;
@@ -144,14 +142,24 @@ bool Sm::issue(Cycle now) {
       sc.rr = static_cast<uint32_t>(it - sc.warps.begin() + 1);
     }
     sc.greedy = slot;
-    --reasons_[static_cast<size_t>(warps_[slot].reason)];
-    warps_[slot].reason = Stall::Selected;
-    ++reasons_[static_cast<size_t>(Stall::Selected)];
+    set_reason(warps_[slot], Stall::Selected, now);
     sc.wake = now + 1;
     issue_one(slot, now);
     any = true;
   }
   return any;
+}
+
+void Sm::set_reason(WarpSlot& s, Stall r, Cycle now) {
+  if (r == s.reason) return;
+  --reasons_[static_cast<size_t>(s.reason)];
+  ++reasons_[static_cast<size_t>(r)];
+  if (trace_ && s.reason != Stall::Selected && now > s.reason_since &&
+      trace_->wants(id_, ctas_[s.cta].cta.linear_id, s.w->index))
+    trace_->stall(id_, ctas_[s.cta].cta.linear_id, s.w->index, kStallNames[static_cast<size_t>(s.reason)],
+                  s.reason_since, now);
+  s.reason = r;
+  s.reason_since = now;
 }
 
 // ---- issuing one instruction ----------------------------------------------------------------

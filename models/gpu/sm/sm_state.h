@@ -32,6 +32,7 @@ struct Sm::WarpSlot {
   exec::Warp* w = nullptr;
   engine::Cycle stall_until = 0;     // control bits: the stall count / yield
   uint64_t age = 0;                  // launch order: larger is younger
+  engine::Cycle reason_since = 0;    // pipeline view: when `reason` began
   uint32_t open_group = 0;           // LDGSTS issued since the last LDGDEPBAR
   uint32_t group_seq = 0;            // sequence number of the open group
   uint32_t groups_head = 0, groups_count = 0;
