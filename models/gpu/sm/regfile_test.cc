@@ -217,17 +217,37 @@ TEST_CASE("RF7 an RF-cache hit with reuse removes the bank conflict", "[regfile]
 }
 
 TEST_CASE("RF8 .reuse written in xasm reaches the RF cache", "[regfile]") {
+  // The MOV between them reads slot 0 in the other bank, so the flag on R2 is the author's,
+  // not one the assembler would set (it flags only a register the next instruction rereads).
   const isa::Kernel k = isa::assemble_text(R"(
 .kernel k
 .regs 8
   FMUL R0, R2.reuse, R4
-  FMUL R1, R2, R4
+  MOV R5, R3
+  FMUL R1, R2, R6
   EXIT
 )", "t.xasm")[0];
+  CHECK(k.code[0].ctrl.reuse == 1);
+  CHECK(k.code[1].ctrl.reuse == 0);
   RegFileBanks rf(RegFileParams{});
-  const Cycle a = rf.allocate(k.code[0], 3, 0);
-  CHECK(rf.allocate(k.code[1], 3, a + 1) == a + 1);
+  Cycle a = rf.allocate(k.code[0], 3, 0);
+  a = rf.allocate(k.code[1], 3, a + 1);
+  rf.allocate(k.code[2], 3, a + 1);
   CHECK(rf.stats().cache_hits == 1);
+}
+
+TEST_CASE("RF8b the assembler flags a register the next instruction reads in the same slot", "[regfile]") {
+  const isa::Kernel k = isa::assemble_text(R"(
+.kernel k
+.regs 8
+  FFMA R0, R2, R4, R6
+  FFMA R1, R2, R5, R6
+  FFMA R3, R4, R2, R6
+  EXIT
+)", "t.xasm")[0];
+  CHECK(k.code[0].ctrl.reuse == 0b101);  // R2 in slot 0 and R6 in slot 2 come again
+  CHECK(k.code[1].ctrl.reuse == 0b100);  // R2 moves to slot 1: only R6 is flagged
+  CHECK(k.code[2].ctrl.reuse == 0);      // EXIT reads nothing
 }
 
 TEST_CASE("RF9 wide operands read one register per bank each", "[regfile]") {
