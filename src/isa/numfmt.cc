@@ -134,6 +134,29 @@ uint64_t round_magnitude(const Spec& s, double a, Round r, bool neg) {
   return code;
 }
 
+constexpr uint64_t kNoFastPath = ~uint64_t{0};
+
+// Round to nearest even for a finite a > 0 that is normal in the format (the common case),
+// straight from the double's bits: the same code round_magnitude() gives, several times
+// faster. kNoFastPath when a is below the format's normal range (or a double subnormal).
+uint64_t round_nearest_normal(const Spec& s, double a) {
+  const uint64_t bits = std::bit_cast<uint64_t>(a);
+  const int field = static_cast<int>(bits >> 52);
+  if (field == 0) return kNoFastPath;
+  const int e = field - 1023;
+  const int emin = s.subnormals ? 1 - s.info.bias : -s.info.bias;
+  const int m = s.info.man_bits;
+  if (e < emin || m > 52 || e + s.info.bias > (1 << s.info.exp_bits)) return kNoFastPath;
+  const int drop = 52 - m;
+  const uint64_t frac = bits & ((uint64_t{1} << 52) - 1);
+  uint64_t code = (static_cast<uint64_t>(e + s.info.bias) << m) + (drop < 64 ? frac >> drop : 0);
+  if (drop > 0) {
+    const uint64_t rem = frac & ((uint64_t{1} << drop) - 1), half = uint64_t{1} << (drop - 1);
+    if (rem > half || (rem == half && (code & 1))) ++code;  // a carry moves into the exponent
+  }
+  return code;
+}
+
 uint64_t encode_generic(const Spec& s, double x, Round r, bool satfinite, bool ftz) {
   if (std::isnan(x)) return (s.nan == NanStyle::kNone ? max_code(s) : all_ones(s)) << s.shift;
   const bool neg = std::signbit(x);
@@ -148,7 +171,8 @@ uint64_t encode_generic(const Spec& s, double x, Round r, bool satfinite, bool f
   } else if (!s.subnormals && a <= s.info.min_normal) {
     mag = 0;  // UE8M0 has no zero: everything at or below 2^-127 is code 0
   } else {
-    mag = round_magnitude(s, a, r, neg);
+    mag = r == Round::RN ? round_nearest_normal(s, a) : kNoFastPath;
+    if (mag == kNoFastPath) mag = round_magnitude(s, a, r, neg);
     if (mag > max_code(s)) mag = toward_zero(r, neg) ? max_code(s) : overflow_code(s, satfinite);
     if (ftz && s.subnormals && (mag >> s.info.man_bits) == 0) mag = 0;
   }
