@@ -65,6 +65,7 @@ uint32_t FrontEnd::TagCache::insert(uint64_t line) {
 // ---- set-up -----------------------------------------------------------------------------------
 
 FrontEnd::FrontEnd(const FrontEndParams& p) : p_(p), warps_(p.warps), subs_(p.subcores) {
+  refilled_.reserve(p.warps);
   SIM_CHECK(p.subcores >= 1 && p.subcores <= 32, "front end: subcores must be 1..32, got {}", p.subcores);
   SIM_CHECK(p.ibuffer_entries >= 1 && p.ibuffer_entries <= kMaxEntries, "front end: ibuffer_entries must be 1..{}, got {}",
             kMaxEntries, p.ibuffer_entries);
@@ -205,7 +206,7 @@ bool FrontEnd::fetch_one(uint32_t s, uint16_t warp, engine::Cycle now) {
   }
   w.ready_at[wrap(w.ring + w.count, p_.ibuffer_entries)] = now + p_.fetch_cycles;
   ++stats_.fetches;
-  if (w.count == 0) refilled_ |= 1u << s;
+  if (w.count == 0) refilled_.push_back(warp);
   if (++w.count == p_.ibuffer_entries) sc.cand &= ~(uint64_t{1} << w.pos);
   return true;
 }

@@ -92,8 +92,9 @@ class FrontEnd {
   bool ready(uint16_t warp, engine::Cycle now) const;
   // When the head of the warp's buffer is decoded (UINT64_MAX: the buffer is empty).
   engine::Cycle head_ready(uint16_t warp) const;
-  // Sub-cores (bit s) where an empty buffer received an instruction since the last call.
-  uint32_t take_refilled() { return std::exchange(refilled_, 0u); }
+  // Warps whose empty buffer received an instruction since clear_refilled().
+  const std::vector<uint16_t>& refilled() const { return refilled_; }
+  void clear_refilled() { refilled_.clear(); }
   uint32_t head_pc(uint16_t warp) const;
   // The issued instruction leaves the buffer.
   void pop(uint16_t warp);
@@ -192,7 +193,7 @@ class FrontEnd {
   uint32_t rr_demand_ = 0, rr_prefetch_ = 0;        // L1I port round-robin pointers
   uint32_t demand_mask_ = 0;                        // sub-cores with queued demand requests
   uint32_t stream_mask_ = 0;                        // sub-cores whose stream may prefetch
-  uint32_t refilled_ = 0;                           // see take_refilled()
+  std::vector<uint16_t> refilled_;                  // see refilled() (capacity: every warp)
 };
 
 // Called for every warp every cycle by the SM: inline.

@@ -88,7 +88,8 @@ bool Sm::do_cycle(Cycle now) {
   for (size_t s = 0; s < subcores_.size() && s < 8; ++s) greedy[s] = subcores_[s].greedy;
   if (fe_.fetch(now, greedy)) {
     progress = true;
-    for (uint32_t m = fe_.take_refilled(); m; m &= m - 1) mark_dirty(static_cast<uint16_t>(std::countr_zero(m)));
+    for (uint16_t w : fe_.refilled()) mark_dirty(w);
+    fe_.clear_refilled();
     const FrontEndStats& f = fe_.stats();
     *energy_.icache_accesses += (f.l0_hits + f.l0_misses) - (fe_seen_.l0_hits + fe_seen_.l0_misses);
     fe_seen_ = f;
@@ -162,7 +163,7 @@ void Sm::start_cta(uint32_t linear, Cycle now) {
     s.reason_since = now;
     ++reasons_[static_cast<size_t>(s.reason)];
     subcores_[s.subcore].warps.push_back(wi);
-    mark_dirty(s.subcore);
+    mark_dirty(wi);
     c.warp_slots.push_back(wi);
     fe_.start_warp(wi, code_base_, 0, s.age);
   }
@@ -211,7 +212,7 @@ bool Sm::retire_events(Cycle now) {
       continue;
     }
     WarpSlot& s = warps_[e.warp];
-    mark_dirty(s.subcore);
+    mark_dirty(e.warp);
     if (e.kind == kSbInc) {
       ++s.sb[e.arg];
     } else {

@@ -82,9 +82,10 @@ class Sm final : public engine::Component {
     engine::Cycle alloc_free = 0; // the Allocate stage takes a new instruction from this cycle
     std::deque<uint32_t> lsu_queue;  // memory instructions not yet in the SM's shared pipeline
     engine::Cycle addr_free = 0;  // the sub-core's address unit takes its next instruction
-    // Sleeping: until `wake` no warp's classification can change with time alone; anything
-    // else that can change one (a counter, a memory completion, a barrier, a new or finished
-    // CTA, a queue slot) sets `dirty`. Until either, the sub-core is not re-examined.
+    // Sleeping. Each warp's classification holds until its `wake` cycle unless an event that
+    // can change it (a counter, a memory completion, a barrier, a new or finished CTA, a queue
+    // slot, a refilled instruction buffer) marks the warp dirty; only those warps are
+    // re-examined. `wake` and `dirty` here summarise the sub-core's warps.
     engine::Cycle wake = 0;
     bool dirty = true;
   };
@@ -100,10 +101,8 @@ class Sm final : public engine::Component {
   // Stall::NotSelected if eligible; lowers `wake` to the cycle the answer may change by time
   // alone (UINT64_MAX: only an event can change it).
   Stall blocked_by(WarpSlot& s, engine::Cycle now, engine::Cycle& wake) const;
-  void mark_dirty(uint16_t subcore) { subcores_[subcore].dirty = true; }
-  void mark_all_dirty() {
-    for (Subcore& sc : subcores_) sc.dirty = true;
-  }
+  void mark_dirty(uint16_t slot);   // the warp in this slot
+  void mark_all_dirty();
   uint16_t pick(Subcore& sc, engine::Cycle now);
   void account(engine::Cycle now);
   void issue_one(uint16_t slot, engine::Cycle now);

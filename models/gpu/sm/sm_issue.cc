@@ -28,6 +28,12 @@ bool global_space(isa::Op op) {
   }
 }
 
+// Reasons that depend on the sub-core's shared structures (Allocate, units, memory queues).
+bool structural(Stall r) {
+  return r == Stall::DispatchStall || r == Stall::MathPipeThrottle || r == Stall::LgThrottle ||
+         r == Stall::MioThrottle;
+}
+
 }  // namespace
 
 // Why the warp cannot issue at `now` (Stall::NotSelected: it can), and from when the answer
@@ -105,7 +111,12 @@ uint16_t Sm::pick(Subcore& sc, Cycle now) {
   Cycle wake = UINT64_MAX;
   for (uint16_t wi : sc.warps) {
     WarpSlot& s = warps_[wi];
-    set_reason(s, blocked_by(s, now, wake), now);
+    if (s.dirty || now >= s.wake) {
+      s.wake = UINT64_MAX;
+      set_reason(s, blocked_by(s, now, s.wake), now);
+      s.dirty = false;
+    }
+    wake = std::min(wake, s.wake);
   }
   sc.wake = wake;
   sc.dirty = false;
@@ -143,11 +154,27 @@ bool Sm::issue(Cycle now) {
     }
     sc.greedy = slot;
     set_reason(warps_[slot], Stall::Selected, now);
-    sc.wake = now + 1;
+    warps_[slot].wake = sc.wake = now + 1;
     issue_one(slot, now);
+    // The issue moved the sub-core's Allocate stage, a unit and maybe its memory queue: warps
+    // held by those structures may now be held by another (the checks' order decides).
+    for (uint16_t wi : sc.warps)
+      if (structural(warps_[wi].reason)) mark_dirty(wi);
     any = true;
   }
   return any;
+}
+
+void Sm::mark_dirty(uint16_t slot) {
+  warps_[slot].dirty = true;
+  subcores_[warps_[slot].subcore].dirty = true;
+}
+
+void Sm::mark_all_dirty() {
+  for (Subcore& sc : subcores_) {
+    sc.dirty = true;
+    for (uint16_t wi : sc.warps) warps_[wi].dirty = true;
+  }
 }
 
 void Sm::set_reason(WarpSlot& s, Stall r, Cycle now) {

@@ -72,7 +72,8 @@ bool Sm::lsu_cycle(Cycle now) {
   if (!best) return false;
   const uint32_t idx = best->lsu_queue.front();
   best->lsu_queue.pop_front();
-  best->dirty = true;  // a queue slot freed (LG/MIO throttle)
+  for (uint16_t wi : best->warps)  // a queue slot freed
+    if (warps_[wi].reason == Stall::LgThrottle || warps_[wi].reason == Stall::MioThrottle) mark_dirty(wi);
   shared_free_ = now + p_.lsu.shared_interval;
   start_memory(idx, now);
   return true;
@@ -161,7 +162,8 @@ void Sm::complete_memory(uint32_t idx, Cycle now) {
     trace_->inst(id_, ctas_[m.cta].cta.linear_id, s.w->index, m.pc, m.d.inst->text, m.issued, m.addr_done, now, "LSU");
   m.used = false;
   mem_free_.push_back(idx);
-  mark_all_dirty();  // a pending-request entry freed, counters and LDGSTS groups moved
+  mark_dirty(m.warp);                        // its registers, counters and LDGSTS groups
+  if (mem_free_.size() == 1) mark_all_dirty();  // the first free pending-request entry
   CtaSlot& c = ctas_[m.cta];
   --c.inflight;
   if (c.cta.done() && c.inflight == 0) warp_exited(m.warp, now);

@@ -25,12 +25,14 @@ struct Sm::WarpSlot {
   bool used = false;
   bool redirected = false;           // refetching after a branch or a divergence switch
   Stall reason = Stall::NoInstruction; // what the warp did or waited for in the last processed cycle
+  bool dirty = true;                 // an event may have changed `reason` (see Subcore::wake)
   uint8_t sb_long = 0;               // counters last incremented by a global/local access
   std::array<uint8_t, 6> sb{};       // dependence counters as the scheduler sees them
   uint16_t cta = 0;
   uint16_t subcore = 0;
   exec::Warp* w = nullptr;
   engine::Cycle stall_until = 0;     // control bits: the stall count / yield
+  engine::Cycle wake = 0;            // `reason` holds until this cycle unless an event comes
   uint64_t age = 0;                  // launch order: larger is younger
   engine::Cycle reason_since = 0;    // pipeline view: when `reason` began
   uint32_t open_group = 0;           // LDGSTS issued since the last LDGDEPBAR
