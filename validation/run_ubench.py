@@ -33,9 +33,7 @@ METRICS = {
     "mufu_sqrt_dep_latency": ("lat_mufu_sqrt", "latency", 128, 1, None),
     "sfu_sin_step_latency": ("lat_sfu_sin", "latency", 128, 2, None),
     "hmma_wmma_step_latency": ("lat_hmma_16816", "latency", 128, 2, None),
-    "hmma_wmma_step_latency_sm80_bits": ("lat_hmma_16816_sm80", "latency", 128, 2, None),
     "hmma_wmma_step_latency_1688": ("lat_hmma_1688", "latency", 128, 4, None),
-    "hmma_wmma_step_latency_1688_sm70_bits": ("lat_hmma_1688_sm70", "latency", 128, 4, None),
     "fp32_throughput": ("tput_ffma", "throughput", 256, 4, 32 * 2),         # FLOP: 32 lanes x FMA
     "fp16_throughput": ("tput_hfma2", "throughput", 256, 4, 32 * 4),        # FLOP: 32 lanes x 2 halves x FMA
     "tensor_throughput": ("tput_hmma_16816", "throughput", 64, 2, 16 * 8 * 16),  # FMA per m16n8k16
@@ -45,20 +43,16 @@ METRICS = {
 # The unit each benchmark exercises: the harness checks from report.json's per-SM counters that
 # SM 0 issued the instructions it assumes (2 passes x warps x steps x instructions per step).
 UNIT = {"lat_ffma": "FP32", "lat_imad": "FP32", "lat_mufu_ex2": "SFU",
-        "lat_mufu_sqrt": "SFU", "lat_sfu_sin": "SFU", "lat_hmma_16816": "TENSOR", "lat_hmma_16816_sm80": "TENSOR",
-        "lat_hmma_1688": "TENSOR", "lat_hmma_1688_sm70": "TENSOR", "tput_ffma": "FP32", "tput_hfma2": "FP16", "tput_hmma_16816": "TENSOR",
-        "tput_mufu_sqrt": "SFU"}
+        "lat_mufu_sqrt": "SFU", "lat_sfu_sin": "SFU", "lat_hmma_16816": "TENSOR", "lat_hmma_1688": "TENSOR",
+        "tput_ffma": "FP32", "tput_hfma2": "FP16", "tput_hmma_16816": "TENSOR", "tput_mufu_sqrt": "SFU"}
 # instructions of that unit per step when a step mixes units (lat_sfu_sin: FMUL.RZ + MUFU.SIN)
 UNIT_PER_STEP = {"lat_sfu_sin": 1}
 
-# Measurements shown beside the targets, without a target of their own: what the assembler's
-# control bits give where the validated benchmark writes them out, and cross-checks.
+# Measurements shown beside the targets, without a target of their own: cross-checks.
 INFO = [
-    ("a100", "hmma_wmma_step_latency", "2 x HMMA.16816 chain with assembler-filled bits (pass ignores the 8-cycle interval)"),
     ("a100", "sfu_sin_step_latency", "FMUL.RZ + MUFU.SIN step; Accel-Sim's A100 tuner gives 'sfu 23' (truncated) for it"),
     ("v100", "mufu_sqrt_dep_latency", "MUFU.SQRT chain: no hardware figure (see DEVIATIONS.md)"),
-    ("v100", "hmma_wmma_step_latency_1688", "4 x HMMA.1688 chain with assembler-filled bits"),
-    ("v100", "hmma_wmma_step_latency", "2 x HMMA.16816 per step instead of 4 x HMMA.1688, assembler-filled bits"),
+    ("v100", "hmma_wmma_step_latency", "2 x HMMA.16816 per step instead of 4 x HMMA.1688 (the m16n8k16 stand-in)"),
 ]
 
 
