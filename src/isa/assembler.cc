@@ -507,7 +507,14 @@ std::string format_inst(const Inst& in) {
   std::string guard;
   if (in.guard != kPT || in.guard_not)
     guard = fmt::format("@{}{} ", in.guard_not ? "!" : "", in.guard == kPT ? "PT" : fmt::format("P{}", in.guard));
-  return fmt::format("{} {:>5}{}", format_ctrl(in.ctrl), guard, in.text);
+  std::string reuse;  // the registers the RF cache keeps for the next instruction
+  int slot = 0;
+  for (int i = 0; i < in.nsrc; ++i) {
+    if (in.src[i].kind != Opd::Reg) continue;
+    if (slot < 8 && ((in.ctrl.reuse >> slot) & 1)) reuse += fmt::format("{}R{}", reuse.empty() ? "   # reuse " : " ", in.src[i].reg);
+    ++slot;
+  }
+  return fmt::format("{} {:>5}{}{}", format_ctrl(in.ctrl), guard, in.text, reuse);
 }
 
 }  // namespace xpusim::isa

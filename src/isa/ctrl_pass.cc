@@ -297,7 +297,8 @@ void Pass::run() {
 }
 
 // Reuse flags as compilers set them: a source register operand is flagged when the next
-// instruction of the block reads the same register in the same operand slot, both reading
+// instruction of the block reads the same register in the same operand slot (and this
+// instruction does not overwrite it), both reading
 // through the register-file cache (fixed latency, not SFU or memory). fill_control_bits()
 // adds the flags written as .reuse in the source.
 void Pass::set_reuse() {
@@ -316,7 +317,9 @@ void Pass::set_reuse() {
     if (block_of_[pc] != block_of_[pc + 1] || !cached(in) || !cached(next)) continue;
     for (int slot = 0; slot < 4; ++slot) {
       const int r = slot_reg(in, slot);
-      if (r >= 0 && r == slot_reg(next, slot)) in.ctrl.reuse |= static_cast<uint8_t>(1 << slot);
+      // not a register the instruction itself overwrites: the next one reads the new value
+      if (r >= 0 && r == slot_reg(next, slot) && !((in.write_slots[static_cast<size_t>(r) >> 6] >> (r & 63)) & 1))
+        in.ctrl.reuse |= static_cast<uint8_t>(1 << slot);
     }
   }
 }

@@ -67,13 +67,13 @@ UnitTiming InstTimingTable::of(const isa::Inst& in) const {
     for (const Tensor& e : tensor_)
       if (e.k == in.m.size && e.a == a) ut = e.t;
   }
-  size_t best = 0;
+  // Each field from the longest matching entry that sets it (entry order does not matter).
+  size_t best_lat = 0, best_int = 0;
   const std::string_view mn = mnemonic(in.text);
   for (const Opcode& o : opcode_) {
-    if (o.prefix.size() <= best || !prefix_matches(mn, o.prefix)) continue;
-    best = o.prefix.size();
-    if (o.t.latency) ut.latency = o.t.latency;
-    if (o.t.interval) ut.interval = o.t.interval;
+    if (!prefix_matches(mn, o.prefix)) continue;
+    if (o.t.latency && o.prefix.size() > best_lat) best_lat = o.prefix.size(), ut.latency = o.t.latency;
+    if (o.t.interval && o.prefix.size() > best_int) best_int = o.prefix.size(), ut.interval = o.t.interval;
   }
   return ut;
 }

@@ -5,8 +5,9 @@
 //
 // Resolution: the unit's latency and interval (gpu.sm.unit), replaced for tensor
 // instructions by the entry of gpu.sm.tensor with the instruction's K and A/B type, then by
-// the gpu.sm.opcode entry with the longest matching mnemonic prefix ("MUFU.EX2" matches
-// "MUFU.EX2" and "MUFU.EX2.FTZ", not "MUFU.EX"); an opcode entry may set just one field.
+// gpu.sm.opcode entries matching the mnemonic by prefix ("MUFU.EX2" matches "MUFU.EX2" and
+// "MUFU.EX2.FTZ", not "MUFU.EX"): each field comes from the longest matching entry that sets
+// it, so an entry may set just one field.
 #pragma once
 
 #include <array>

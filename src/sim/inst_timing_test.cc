@@ -129,6 +129,21 @@ TEST_CASE("instruction timing resolves unit, tensor shape and the longest opcode
   CHECK(t.of(k.code[4]).latency == tensor_tf32);
 }
 
+TEST_CASE("each opcode field comes from the longest matching entry that sets it, in any order", "[timing]") {
+  for (const bool reversed : {false, true}) {
+    std::vector<std::string> sets = {"gpu.sm.opcode[MUFU.EX2].latency_cycles=19", "gpu.sm.opcode[MUFU].interval_cycles=16",
+                                     "gpu.sm.opcode[MUFU].latency_cycles=30"};
+    if (reversed) std::reverse(sets.begin(), sets.end());
+    const io::LoadedConfig lc = io::load_config(kRoot + "/configs/gpu/a100.textproto", sets);
+    const sim::InstTimingTable t = sim::InstTimingTable::from(lc.cfg.gpu().sm());
+    const isa::Kernel k = isa::assemble_text(".kernel k\n.regs 8\n MUFU.EX2 R0, R1\n MUFU.RSQ R0, R1\n EXIT\n", "t.xasm")[0];
+    CHECK(t.of(k.code[0]).latency == 19);
+    CHECK(t.of(k.code[0]).interval == 16);
+    CHECK(t.of(k.code[1]).latency == 30);
+    CHECK(t.of(k.code[1]).interval == 16);
+  }
+}
+
 TEST_CASE("shipped kernels assembled for a machine never use a fixed-latency result early", "[timing][ctrl]") {
   for (const std::vector<std::string>& sets :
        {std::vector<std::string>{},

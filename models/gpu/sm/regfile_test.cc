@@ -246,8 +246,17 @@ TEST_CASE("RF8b the assembler flags a register the next instruction reads in the
   EXIT
 )", "t.xasm")[0];
   CHECK(k.code[0].ctrl.reuse == 0b101);  // R2 in slot 0 and R6 in slot 2 come again
+  CHECK_THAT(isa::format_inst(k.code[0]), Catch::EndsWith("# reuse R2 R6"));  // shown by `xpusim asm`
   CHECK(k.code[1].ctrl.reuse == 0b100);  // R2 moves to slot 1: only R6 is flagged
   CHECK(k.code[2].ctrl.reuse == 0);      // EXIT reads nothing
+  const isa::Kernel acc = isa::assemble_text(R"(
+.kernel k
+.regs 8
+  FFMA R0, R0, R1, R2
+  FFMA R0, R0, R1, R2
+  EXIT
+)", "t.xasm")[0];
+  CHECK(acc.code[0].ctrl.reuse == 0b110);  // R0 is overwritten: the next FFMA reads the new value
 }
 
 TEST_CASE("RF9 wide operands read one register per bank each", "[regfile]") {

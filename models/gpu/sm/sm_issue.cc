@@ -208,7 +208,8 @@ void Sm::check_hazards(WarpSlot& s, const isa::Inst& in, Cycle now) {
 void Sm::issue_counters(WarpSlot& s, uint16_t slot, const isa::Inst& in, Cycle now, Cycle read_done, Cycle done,
                         Cycle nominal) {
   const bool bits = p_.dependence == proto::CONTROL_BITS;
-  if (bits && in.ctrl.wbar != kNoCounter && done != UINT64_MAX) {
+  // (LDGDEPBAR's write counter counts LDGSTS groups: issue_one handles it.)
+  if (bits && in.ctrl.wbar != kNoCounter && done != UINT64_MAX && in.op != isa::Op::LDGDEPBAR) {
     schedule(now + 2, slot, kSbInc, in.ctrl.wbar);  // visible one cycle after Control
     schedule(std::max(done, now + 2), slot, kSbDec, in.ctrl.wbar);
   }
