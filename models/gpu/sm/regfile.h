@@ -68,7 +68,7 @@ class RegFileBanks {
   const RegFileParams& params() const { return p_; }
 
  private:
-  static constexpr uint32_t kHorizon = 256;  // cycles of reservations kept (ring)
+  static constexpr uint32_t kHorizon = 128;  // cycles of reservations kept (ring; small: it is read every cycle)
   static constexpr uint32_t kMaxBanks = 8;
   static constexpr engine::Cycle kNoCycle = ~engine::Cycle{0};
   using BankCounts = std::array<uint16_t, kMaxBanks>;  // port-cycles needed per bank
