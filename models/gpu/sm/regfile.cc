@@ -2,40 +2,35 @@
 #include "models/gpu/sm/regfile.h"
 
 #include <algorithm>
+#include <bit>
 
 #include "src/engine/error.h"
 
 namespace xpusim::gpu {
 
 RegFileBanks::RegFileBanks(const RegFileParams& p)
-    : p_(p), ring_(kHorizon), cache_(static_cast<size_t>(p.cache_slots) * p.banks) {
+    : p_(p), cache_(static_cast<size_t>(p.cache_slots) * p.banks) {
   SIM_CHECK(p.banks >= 1 && p.banks <= kMaxBanks, "regfile: banks must be 1..{}, got {}", kMaxBanks, p.banks);
-  SIM_CHECK(p.read_ports >= 1 && p.read_ports <= 255, "regfile: read_ports must be 1..255, got {}", p.read_ports);
-  SIM_CHECK(p.read_cycles >= 1 && p.read_cycles < kHorizon / 4, "regfile: read_cycles must be 1..{}, got {}",
-            kHorizon / 4 - 1, p.read_cycles);
+  SIM_CHECK(p.read_ports >= 1 && p.read_ports <= kMaxPorts, "regfile: read_ports must be 1..{}, got {}", kMaxPorts,
+            p.read_ports);
+  SIM_CHECK(p.read_cycles >= 1 && p.read_cycles <= 16, "regfile: read_cycles must be 1..16, got {}", p.read_cycles);
   SIM_CHECK(p.cache_slots <= 8, "regfile: cache_slots must be at most 8 (reuse bits), got {}", p.cache_slots);
   for (uint32_t r = 0; r < bank_of_.size(); ++r) bank_of_[r] = static_cast<uint8_t>(r % p.banks);
 }
 
-uint8_t RegFileBanks::used(uint32_t bank, engine::Cycle c) const {
-  const Slot& s = ring_[c % kHorizon];
-  return s.cycle == c ? s.used[bank] : 0;
+void RegFileBanks::rebase(engine::Cycle start) {
+  SIM_CHECK(start >= base_, "regfile: cycle {} is before the reservation window at {}", start, base_);
+  if (start - base_ < 2 * kLookback) return;
+  const engine::Cycle shift = start - kLookback - base_;
+  for (uint64_t& m : busy_) m = shift >= 64 ? 0 : m >> shift;
+  base_ += shift;
 }
 
-void RegFileBanks::reserve(uint32_t bank, engine::Cycle c) {
-  Slot& s = ring_[c % kHorizon];
-  if (s.cycle != c) {
-    SIM_CHECK(s.cycle == kNoCycle || s.cycle < c, "regfile: cycle {} aliases a reservation at {}", c, s.cycle);
-    s.cycle = c;
-    for (uint8_t& u : s.used) u = 0;
-  }
-  ++s.used[bank];
-  max_reserved_ = std::max(max_reserved_, c);
-}
-
-void RegFileBanks::check_horizon(engine::Cycle from) const {
-  SIM_CHECK(max_reserved_ < from + kHorizon / 2, "regfile: cycle {} is too far before reservations up to {}", from,
-            max_reserved_);
+uint64_t RegFileBanks::span(engine::Cycle first, uint32_t len) const {
+  const engine::Cycle off = first - base_;
+  SIM_CHECK(first >= base_ && off + len <= 64, "regfile: cycles {}..{} are outside the reservation window at {}", first,
+            first + len - 1, base_);
+  return (len == 64 ? ~uint64_t{0} : (uint64_t{1} << len) - 1) << off;
 }
 
 bool RegFileBanks::cache_access(uint32_t slot, uint32_t reg, uint16_t warp, bool reuse) {
@@ -83,37 +78,41 @@ RegFileBanks::BankCounts RegFileBanks::port_reads(const isa::Inst& in, uint16_t 
 }
 
 bool RegFileBanks::fits(const BankCounts& n, engine::Cycle first, uint32_t window) const {
+  const uint64_t w = span(first, window);
   for (uint32_t b = 0; b < p_.banks; ++b) {
     if (n[b] == 0) continue;
     uint32_t free = 0;
-    for (engine::Cycle c = first; c < first + window && free < n[b]; ++c) free += p_.read_ports - used(b, c);
+    for (uint32_t j = 0; j < p_.read_ports && free < n[b]; ++j)
+      free += static_cast<uint32_t>(std::popcount(~plane(b, j) & w));
     if (free < n[b]) return false;
   }
   return true;
 }
 
 engine::Cycle RegFileBanks::take(uint32_t bank, uint32_t count, engine::Cycle first) {
-  engine::Cycle c = first, last = first;
-  while (count > 0) {
-    if (used(bank, c) < p_.read_ports) {
-      reserve(bank, c);
-      last = c;
-      --count;
-    } else {
-      ++c;
-    }
+  engine::Cycle last = first;
+  const uint64_t from = ~(span(first, 1) - 1);  // the bits of cycle first and later
+  for (; count > 0; --count) {
+    const uint64_t open = ~plane(bank, p_.read_ports - 1) & from;  // cycles with a free port
+    SIM_CHECK(open != 0, "regfile: no free read port within the reservation window after cycle {}", first);
+    const int k = std::countr_zero(open);
+    const uint64_t bit = uint64_t{1} << k;
+    uint32_t j = 0;
+    while (plane(bank, j) & bit) ++j;  // the lowest free port
+    plane(bank, j) |= bit;
+    last = base_ + static_cast<engine::Cycle>(k);
   }
   return last;
 }
 
 engine::Cycle RegFileBanks::allocate(const isa::Inst& in, uint16_t warp, engine::Cycle a0) {
-  check_horizon(a0);
+  rebase(a0);
   const bool use_cache = p_.cache && in.unit != isa::Unit::SFU && in.unit != isa::Unit::LSU;
   const BankCounts n = port_reads(in, warp, use_cache);
   uint32_t window = p_.read_cycles;
   for (uint32_t b = 0; b < p_.banks; ++b)
     if (n[b] > p_.read_ports * p_.read_cycles) window = std::max(window, (n[b] + p_.read_ports - 1) / p_.read_ports);
-  // Terminates: past max_reserved_ every port is free and the window holds every read.
+  // Terminates: past the last reservation every port is free and the window holds every read.
   engine::Cycle a = a0;
   while (!fits(n, a + 1, window)) ++a;
   for (uint32_t b = 0; b < p_.banks; ++b) {
@@ -126,7 +125,7 @@ engine::Cycle RegFileBanks::allocate(const isa::Inst& in, uint16_t warp, engine:
 }
 
 engine::Cycle RegFileBanks::read_late(const isa::Inst& in, engine::Cycle from) {
-  check_horizon(from);
+  rebase(from);
   const BankCounts n = port_reads(in, 0, false);
   engine::Cycle last = from;
   for (uint32_t b = 0; b < p_.banks; ++b) {

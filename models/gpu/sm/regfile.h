@@ -21,8 +21,11 @@
 // Details fixed by the implementation: RZ occupies a slot (as the assembler counts reuse
 // bits) but needs no port; address registers of memory operands need ports but take no slot;
 // a bank needing more than read_ports x read_cycles port-cycles (wide tensor operands) reads
-// over a window stretched to ceil(n / read_ports) cycles. Calls must not go back more than
-// kHorizon / 2 cycles before the latest reservation (checked).
+// over a window stretched to ceil(n / read_ports) cycles. Port occupancy is kept as one 64-bit
+// mask per bank and port over a sliding window of cycles: a call may start at most
+// kLookback cycles before an earlier call's start, and reservations must fall within the 64
+// cycles from the window's base (both checked; the SM's calls start at its issue cycle + 2,
+// which never goes back).
 #pragma once
 
 #include <array>
@@ -68,23 +71,22 @@ class RegFileBanks {
   const RegFileParams& params() const { return p_; }
 
  private:
-  static constexpr uint32_t kHorizon = 128;  // cycles of reservations kept (ring; small: it is read every cycle)
   static constexpr uint32_t kMaxBanks = 8;
-  static constexpr engine::Cycle kNoCycle = ~engine::Cycle{0};
+  static constexpr uint32_t kMaxPorts = 8;
+  static constexpr uint32_t kLookback = 16;  // see the header comment
   using BankCounts = std::array<uint16_t, kMaxBanks>;  // port-cycles needed per bank
-  struct Slot {
-    engine::Cycle cycle = kNoCycle;
-    std::array<uint8_t, kMaxBanks> used{};  // ports used per bank in that cycle
-  };
   struct CacheEntry {
     bool valid = false;
     uint16_t warp = 0;
     uint8_t reg = 0;
   };
 
-  uint8_t used(uint32_t bank, engine::Cycle c) const;
-  void reserve(uint32_t bank, engine::Cycle c);
-  void check_horizon(engine::Cycle from) const;
+  // Slides the window so that `start` is near its base (start must not be before it).
+  void rebase(engine::Cycle start);
+  // Bits of the window covering cycles first .. first+len-1 (checked to fit).
+  uint64_t span(engine::Cycle first, uint32_t len) const;
+  uint64_t& plane(uint32_t bank, uint32_t port) { return busy_[bank * kMaxPorts + port]; }
+  uint64_t plane(uint32_t bank, uint32_t port) const { return busy_[bank * kMaxPorts + port]; }
   // Distinct registers per bank that need a port; applies the RF-cache rules if use_cache.
   BankCounts port_reads(const isa::Inst& in, uint16_t warp, bool use_cache);
   // The [slot][bank] rule for one 32-bit register: look up, invalidate, refill if reuse.
@@ -96,9 +98,11 @@ class RegFileBanks {
 
   RegFileParams p_;
   std::array<uint8_t, 256> bank_of_{};  // r % banks, without a division per register
-  std::vector<Slot> ring_;
+  // busy_[bank][port] bit k: that port reads at cycle base_ + k. Ports are taken lowest
+  // first, so at any cycle the busy ports of a bank are 0 .. u-1.
+  std::array<uint64_t, kMaxBanks * kMaxPorts> busy_{};
+  engine::Cycle base_ = 0;
   std::vector<CacheEntry> cache_;  // [slot * banks + bank]
-  engine::Cycle max_reserved_ = 0;  // latest cycle holding a reservation
   RegFileStats stats_;
 };
 
