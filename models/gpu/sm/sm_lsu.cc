@@ -109,7 +109,14 @@ void Sm::start_memory(uint32_t idx, Cycle now) {
   const engine::MemOp op = d.atomic ? engine::MemOp::Atomic : (d.store ? engine::MemOp::Store : engine::MemOp::Load);
   for (uint32_t i = 0; i < n; ++i) {
     SIM_CHECK(outq_size_ < outq_.size(), "{}: request queue overflow", path());
-    outq_[(outq_head_ + outq_size_++) % outq_.size()] = {lines[i], masks[i], op, id_, idx, clk_.edge(now)};
+    engine::MemReq& r = outq_[(outq_head_ + outq_size_++) % outq_.size()];
+    r = engine::MemReq{};
+    r.line_addr = lines[i];
+    r.sector_mask = masks[i];
+    r.op = op;
+    r.source = id_;
+    r.tag = idx;
+    r.issued = clk_.edge(now);
     *stat_.mem_sectors += static_cast<uint64_t>(std::popcount(masks[i]));
   }
   *stat_.mem_lines += n;
