@@ -248,7 +248,7 @@ TEST_CASE("textproto: an unclosed block names the opening brace", "[textproto]")
 TEST_CASE("textproto: an unknown field lists the valid field names", "[textproto]") {
   REQUIRE(parse_errors("gpu {\n  num_sm: 4\n}\n") ==
           Errors{"cfg.textproto:2:3: unknown field \"num_sm\" in GpuSpec; valid fields: arch, core_clock_mhz, "
-                 "num_sms, kernel_launch_cycles, sm, l1, l2, dram, ideal_memory"});
+                 "num_sms, kernel_launch_cycles, sm, l1, l2, dram, ideal_memory, memory_model, noc"});
   REQUIRE(parse_errors("sim {\n  bogus { a: 1 b: [1, 2] }\n}\n") ==
           Errors{"cfg.textproto:2:3: unknown field \"bogus\" in SimSpec; valid fields: seed, max_cycles, "
                  "watchdog_cycles, functional"});
@@ -322,7 +322,7 @@ TEST_CASE("textproto: every error of a file is reported in one throw, in file or
   REQUIRE(e == Errors{
                    "cfg.textproto:3:12: field \"num_sms\" (uint32): expected integer, got: x",
                    "cfg.textproto:4:3: unknown field \"foo\" in GpuSpec; valid fields: arch, core_clock_mhz, num_sms, "
-                   "kernel_launch_cycles, sm, l1, l2, dram, ideal_memory",
+                   "kernel_launch_cycles, sm, l1, l2, dram, ideal_memory, memory_model, noc",
                    std::string("cfg.textproto:5:19: field \"scheduler\" (enum SchedulerPolicy): unknown value "
                                "\"NOPE\"; valid values: ") + kSchedulers,
                    "cfg.textproto:8:19: field \"functional\" (bool): invalid value \"yes\"; expected true or false",
