@@ -1,0 +1,265 @@
+"""FlashAttention-2 forward on the builder: O = softmax(Q K^T / sqrt(D) [+ causal mask]) V for
+FP16 or BF16 Q, K, V, O of shape [batch*heads, S, D], FP32 accumulation.
+
+Grid: x = S / 64 query blocks, y = batch*heads; 4 warps per CTA, each owning 16 query rows.
+A CTA stages its 64 x D Q tile through shared memory into registers (LDSM, kept for the whole
+kernel), then walks the key/value blocks of 64 rows:
+
+    load K and V block kb into shared memory (LDG.128 -> STS.128, swizzled rows), BAR.SYNC
+    S = Q K^T             per warp: 16 x 64, m16n8k16 MMAs, K fragments by LDSM
+    online softmax        per row: m' = max(m, rowmax(S) * log2e/sqrt(D)); P = 2^(S*c - m') (MUFU.EX2);
+                          alpha = 2^(m - m'); l = l * alpha + rowsum(P); O *= alpha
+    O += P V              P re-packed from the S accumulators into A fragments (the C layout of
+                          two m16n8 tiles is the A layout of one m16n8k16), V by LDSM.MT88
+    BAR.SYNC
+
+Row maxima combine across the 4 lanes of a row with SHFL.BFLY 1, 2; row sums stay per lane
+until the end (alpha is the same across those lanes). Causal: query block qb visits key blocks
+0..qb-1 unmasked and the diagonal block with a mask (key > query gives -inf, so P = 0).
+Not pipelined (no cp.async double buffering): a functional baseline, not a fast kernel.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass
+
+from ..builder import Kernel, Mem, Swizzle, Workload
+
+BM = BN = 64
+WARPS = 4
+DTYPES = {"fp16": ("HMMA.16816.F32", "F2FP.F16.F32.PACK_AB", "FP16", ""),
+          "bf16": ("HMMA.16816.F32.BF16", "F2FP.BF16.F32.PACK_AB", "BF16", ".BF16_V2")}
+
+
+@dataclass
+class AttentionSpec:
+    dtype: str = "fp16"
+    head_dim: int = 64
+    causal: bool = False
+
+    def validate(self) -> None:
+        if self.dtype not in DTYPES:
+            raise ValueError(f"unsupported dtype {self.dtype!r}: one of {', '.join(DTYPES)}")
+        if self.head_dim not in (64, 128):
+            raise ValueError(f"head dim must be 64 or 128, got {self.head_dim} (256 would need more than "
+                             "255 registers with 16 query rows per warp: the builder does not spill)")
+
+    @property
+    def name(self) -> str:
+        return f"flash_attn_fwd_{self.dtype}_d{self.head_dim}" + ("_causal" if self.causal else "")
+
+    def check_problem(self, bh: int, seq: int) -> None:
+        if seq % BM or seq <= 0:
+            raise ValueError(f"sequence length {seq}: must be a positive multiple of {BM}")
+        if bh <= 0 or bh > 65535:
+            raise ValueError(f"batch*heads {bh}: must be 1..65535")
+
+
+def build(spec: AttentionSpec) -> Kernel:
+    spec.validate()
+    D = spec.head_dim
+    rb = 2 * D                                   # bytes per row of a tile
+    mma, pack, _, _ = DTYPES[spec.dtype]
+    sw = Swizzle(rb)
+    k = Kernel(spec.name, params="Q:u64 K:u64 V:u64 O:u64 S:u32 scale_log2e:f32")
+    tile = BM * rb
+    sK = k.shared_block("sK", tile)
+    sV = k.shared_block("sV", tile)
+    tid = k.s2r("SR_TID.X")
+    lane = k.and_(tid, 31, name="lane")
+    warp = k.shr(tid, 5, name="warp")
+    qb, bh = k.s2r("SR_CTAID.X"), k.s2r("SR_CTAID.Y")
+
+    # copy assignment of a 64 x D tile: 16-byte chunk t + 128 i is row (t / (D/8)) + i (1024/D),
+    # chunk t % (D/8); every copy i is + 2048 bytes in global and (same row & 7) in shared
+    cpr = D // 8
+    crow = k.shr(tid, cpr.bit_length() - 1)
+    cchunk = k.and_(tid, cpr - 1)
+    cs = sw.emit(k, crow, cchunk, name="cs")
+    seq_bytes = k.imad(k.mov(k.c("S")), rb, name="seq_bytes")     # one head's rows, in bytes
+    own = k.lea(cchunk, k.imad(crow, rb), 4)
+    head = k.imad(bh, seq_bytes, own, name="head")                # this thread's chunk in the head
+
+    def load_tile(ptr, sym):
+        regs = []
+        for i in range(tile // 2048):
+            r = k.reg("ld", 4)
+            k.op("LDG.E.128", [r], [Mem(ptr, 2048 * i)])
+            regs.append(r)
+        for i, r in enumerate(regs):
+            k.op("STS.128", [], [Mem(cs, 2048 * i, sym), r])
+
+    # ---- Q fragments: rows 16 * warp + (lane & 15), chunk 2 kk + (lane >> 4)
+    qrow0 = k.imad(qb, BM * rb, head)
+    load_tile(k.imad_wide(qrow0, 1, k.c("Q")), sK)
+    k.bar()
+    arow = k.lea(warp, k.and_(lane, 15), 4)
+    ahalf = k.shr(lane, 4)
+    qf = []
+    for kk in range(D // 16):
+        off = sw.emit(k, arow, k.iadd(ahalf, 2 * kk))
+        r = k.reg(f"q{kk}", 4)
+        k.op("LDSM.16.M88.4", [r], [Mem(off, 0, sK)])
+        qf.append(r)
+    k.bar()
+
+    # ---- lane offsets: K as GEMM's B (row 8 (lane >> 4) + (lane & 7), chunk 2 kk + ((lane >> 3) & 1));
+    # V transposed (row (lane & 7) + 8 ((lane >> 3) & 1), chunk 2 dp + (lane >> 4))
+    brow = k.lea(k.shr(lane, 4), k.and_(lane, 7), 3)
+    bhalf = k.and_(k.shr(lane, 3), 1)
+    kof = [sw.emit(k, brow, k.iadd(bhalf, 2 * kk), name=f"kof{kk}") for kk in range(D // 16)]
+    vrow = k.lea(bhalf, k.and_(lane, 7), 3)
+    vof = [sw.emit(k, vrow, k.iadd(ahalf, 2 * dp), name=f"vof{dp}") for dp in range(D // 16)]
+
+    m = [k.mov(-math.inf, name="m_lo"), k.mov(-math.inf, name="m_hi")]   # rows g and g + 8
+    lsum = [k.mov("RZ", name="l_lo"), k.mov("RZ", name="l_hi")]
+    o = [k.reg(f"o{j}", 4) for j in range(D // 8)]
+    for r in o:
+        for w in range(4):
+            k.mov("RZ", dst=r[w])
+    g = k.shr(lane, 2)
+    qrow = k.lea(warp, k.imad(qb, BM, g), 4, name="qrow")              # query index of row g
+    kcol = k.shl(k.and_(lane, 3), 1, name="kcol")                      # key offset 2q in a tile
+    pk = k.imad_wide(head, 1, k.c("K"), name="pk")
+    pv = k.imad_wide(head, 1, k.c("V"), name="pv")
+    kb0 = k.mov("RZ", name="kb0")                                      # first key of the block
+
+    def block(masked: bool):
+        load_tile(pk, sK)
+        load_tile(pv, sV)
+        k.bar()
+        s = [k.reg(f"s{j}", 4) for j in range(BN // 8)]
+        for kk in range(D // 16):
+            bf = []
+            for jp in range(BN // 16):
+                r = k.reg("kf", 4)
+                k.op("LDSM.16.M88.4", [r], [Mem(kof[kk], 16 * jp * rb, sK)])
+                bf.append(r)
+            for j in range(BN // 8):
+                k.op(mma, [s[j]], [qf[kk], bf[j // 2][2 * (j % 2)], s[j] if kk else "RZ"])
+        if masked:                       # key kb0 + 8 j + 2q + e > query row: -inf
+            for j in range(BN // 8):
+                for e in range(4):
+                    key = k.iadd(kb0, kcol, 8 * j + (e & 1))
+                    row = qrow if e < 2 else k.iadd(qrow, 8)
+                    ok = k.isetp("LE", key, row)
+                    k.op("FSEL", [s[j][e]], [s[j][e], -math.inf, ok])
+        c = k.c("scale_log2e")
+        alpha = []
+        for h in range(2):               # h = 0: values 0, 1 (row g); h = 1: values 2, 3 (row g + 8)
+            mx = s[0][2 * h]
+            for j in range(BN // 8):
+                for e in (2 * h, 2 * h + 1):
+                    if (j, e) != (0, 2 * h):
+                        mx = k.f("FMNMX", mx, s[j][e], "!PT")
+            for off in (1, 2):
+                t = k.reg("shfl")
+                k.op("SHFL.BFLY", [t], [mx, off, 0x1F])
+                mx = k.f("FMNMX", mx, t, "!PT")
+            mnew = k.f("FMNMX", k.f("FMUL", mx, c), m[h], "!PT")
+            alpha.append(k.f("MUFU.EX2", k.f("FADD", m[h], -mnew)))
+            k.mov(mnew, dst=m[h])
+            part = k.mov("RZ")
+            for j in range(BN // 8):
+                for e in (2 * h, 2 * h + 1):
+                    k.op("FFMA", [s[j][e]], [s[j][e], c, -mnew])
+                    k.op("MUFU.EX2", [s[j][e]], [s[j][e]])
+                    k.op("FADD", [part], [part, s[j][e]])
+            k.op("FFMA", [lsum[h]], [lsum[h], alpha[h], part])
+        for r in o:
+            for w in range(4):
+                k.op("FMUL", [r[w]], [r[w], alpha[w // 2]])
+        for kk in range(BN // 16):       # O += P V, P k-step kk = S tiles 2 kk and 2 kk + 1
+            pa = k.reg("p", 4)
+            for r_, (j, e) in enumerate([(2 * kk, 0), (2 * kk, 2), (2 * kk + 1, 0), (2 * kk + 1, 2)]):
+                k.op(pack, [pa[r_]], [s[j][e + 1], s[j][e]])
+            for dp in range(D // 16):
+                vf = k.reg("vf", 4)
+                k.op("LDSM.16.MT88.4", [vf], [Mem(vof[dp], 16 * kk * rb, sV)])
+                for h in range(2):
+                    k.op(mma, [o[2 * dp + h]], [pa, vf[2 * h], o[2 * dp + h]])
+        k.bar()
+        k.add64(pk, BN * rb, dst=pk)
+        k.add64(pv, BN * rb, dst=pv)
+        k.iadd(kb0, BN, dst=kb0)
+
+    if spec.causal:
+        with k.if_(k.isetp("NE", qb, "RZ")):
+            with k.loop(qb):
+                block(False)
+        block(True)
+    else:
+        with k.loop(k.shr(k.c("S"), 6)):
+            block(False)
+
+    # ---- O = acc / l, as 16-bit pairs: row g values 0, 1, row g + 8 values 2, 3
+    inv = []
+    for h in range(2):
+        t = lsum[h]
+        for off in (1, 2):
+            u = k.reg("shfl")
+            k.op("SHFL.BFLY", [u], [t, off, 0x1F])
+            t = k.f("FADD", t, u)
+        inv.append(k.f("MUFU.RCP", t))
+    po = k.imad_wide(k.lea(k.imad(qrow, rb, k.shl(kcol, 1)), k.imad(bh, seq_bytes), 0), 1, k.c("O"), name="po")
+    for j, r in enumerate(o):
+        for h in range(2):
+            v = k.reg("out")
+            k.op(pack, [v], [k.f("FMUL", r[2 * h + 1], inv[h]), k.f("FMUL", r[2 * h], inv[h])])
+            k.op("STG.E", [], [Mem(po, 16 * j + 8 * rb * h), v])
+    k.exit()
+    k.header = [f"# Generated by `python3 -m xpusim.gen attention --dtype {spec.dtype} --head-dim {D}"
+                + (" --causal" if spec.causal else "") + "` (traces/xpusim/gen/attention.py); do not edit.",
+                f"# FlashAttention-2 forward, [batch*heads, S, {D}] {spec.dtype}; grid (S/64, batch*heads), 128 threads."]
+    return k
+
+
+def reference(q, kk, v, causal: bool):
+    import numpy as np
+    q, kk, v = (x.astype(np.float64) for x in (q, kk, v))
+    s = q @ kk.transpose(0, 2, 1) / math.sqrt(q.shape[-1])
+    if causal:
+        n = s.shape[-1]
+        s = np.where(np.tril(np.ones((n, n), dtype=bool)), s, -np.inf)
+    p = np.exp(s - s.max(axis=-1, keepdims=True))
+    return (p / p.sum(axis=-1, keepdims=True)) @ v
+
+
+def write_workload(spec: AttentionSpec, bh: int, seq: int, out_dir: str, kernel_path: str,
+                   name: str = "", seed: int = 0, data: bool = True) -> str:
+    """The workload; with `data`, random inputs and the float64 reference as .npy under
+    out_dir/data (without: random inputs from the workload's seed and no check, for the large
+    sizes whose reference would be too big to ship)."""
+    import numpy as np
+    spec.check_problem(bh, seq)
+    name = name or f"{spec.name.replace('flash_attn_fwd', 'attn')}_{bh}x{seq}"
+    _, _, dt, _ = DTYPES[spec.dtype]
+    w = Workload(name, f"FlashAttention-2 forward, {bh} heads x {seq} x {spec.head_dim} {spec.dtype}"
+                 + (", causal" if spec.causal else "") + (f"; inputs and float64 reference in data/{name}.*.npy" if data else ""))
+    shape = [bh, seq, spec.head_dim]
+    if data:
+        rng = np.random.default_rng(seed)
+        arrs = {x: rng.standard_normal(shape).astype(np.float32) for x in "QKV"}
+        if spec.dtype == "fp16":
+            arrs = {x: a.astype(np.float16) for x, a in arrs.items()}
+        else:                            # BF16: truncate to bf16-representable float32 values
+            arrs = {x: (a.view(np.uint32) & 0xFFFF0000).view(np.float32) for x, a in arrs.items()}
+        os.makedirs(os.path.join(out_dir, "data"), exist_ok=True)
+        for x, a in arrs.items():
+            np.save(os.path.join(out_dir, "data", f"{name}.{x}.npy"), a)
+            w.buffer(x, dt, shape, f'npy {{ path: "data/{name}.{x}.npy" }}')
+        np.save(os.path.join(out_dir, "data", f"{name}.expected.npy"),
+                reference(arrs["Q"], arrs["K"], arrs["V"], spec.causal))
+    else:
+        for x in "QKV":
+            w.buffer(x, dt, shape, "normal { std: 1 }")
+    w.buffer("O", dt, shape)
+    w.launch(kernel_path, (seq // BM, bh, 1), (32 * WARPS, 1, 1),
+             [("buffer", "Q"), ("buffer", "K"), ("buffer", "V"), ("buffer", "O"), ("u32", seq),
+              ("f32", 1.4426950408889634 / math.sqrt(spec.head_dim))])
+    if data:
+        w.check("O", f'npy {{ path: "data/{name}.expected.npy" }}')
+    return w.text(f"python3 -m xpusim.gen attention --dtype {spec.dtype} --head-dim {spec.head_dim} "
+                  f"--bh {bh} --seq {seq}" + (" --causal" if spec.causal else ""))
