@@ -18,7 +18,8 @@ done
 
 PKGS=(cmake ninja-build g++ pkg-config libsystemc-dev libboost-dev libfmt-dev libcli11-dev catch2
       libprotobuf-dev protobuf-compiler python3-protobuf python3-numpy python3-matplotlib
-      python3-pytest python3-distributed)
+      python3-pytest python3-distributed
+      chromium)  # chromium: the headless check that report.html renders (tests/python/test_report_html.py)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

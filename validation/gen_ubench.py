@@ -86,6 +86,72 @@ def throughput_workload(name):
             '         arg { buffer: "start" }  arg { buffer: "stop" } }\n')
 
 
+CHASE_STEPS = 256
+CHASE_RING = 32        # lines (or shared words) in the pointer ring of the L1/L2/shared chases
+DRAM_STRIDE = 1056     # u32 elements between DRAM chase steps: 4224 bytes, a new line and row each step
+
+
+def chase_kernel(name, doc, load, ring_stride, shared=False):
+    """A pointer chase: lane values hold the address of the next element (a ring of CHASE_RING
+    entries ring_stride bytes apart, written by the kernel itself), and each step is one load
+    whose address is the previous load's result. Two passes of CHASE_STEPS steps; the second,
+    with the ring and the code already cached, is timed, as in Accel-Sim's l1_lat/l2_lat/shared_lat."""
+    lines = [(None, "MOV R10, c[arr]"), (None, "MOV R11, c[arr+4]")]
+    for i in range(CHASE_RING):
+        nxt = (i + 1) % CHASE_RING
+        if shared:
+            lines += [(None, f"MOV R30, {nxt * ring_stride}"), (None, f"STS [RZ+{i * ring_stride}], R30")]
+        else:
+            lines += [(None, f"MOV R30, {i}"), (None, f"IMAD.WIDE.U32 R14, R30, {ring_stride}, c[arr]"),
+                      (None, f"MOV R31, {nxt}"), (None, f"IMAD.WIDE.U32 R16, R31, {ring_stride}, c[arr]"),
+                      (None, "STG.E.64 [R14], R16")]
+    lines += [(None, "BAR.SYNC 0"), (None, "MOV R20, 2")]
+    start = [(None, "MOV R2, RZ")] if shared else [(None, "MOV R2, R10"), (None, "MOV R3, R11")]
+    lines += [("LOOP", start[0][1])] + start[1:]
+    lines += [(None, "MOV R21, R2"), (None, "CS2R R24, SR_CLOCKLO")]
+    lines += [(None, f"{load} R2, [R2]") for _ in range(CHASE_STEPS)]
+    lines += [(None, t) for t in ("MOV R22, R2", "CS2R R25, SR_CLOCKLO", "IADD3 R20, R20, -1, RZ",
+                                  "ISETP.NE P0, R20, RZ", "@P0 BRA LOOP", "IADD3 R26, R25, -R24, RZ",
+                                  "MOV R28, c[out]", "MOV R29, c[out+4]", "STG [R28], R26", "EXIT")]
+    return (HEADER + "".join(f"# {d}\n" for d in doc) +
+            f"# {CHASE_STEPS} dependent loads per pass; out[0] = cycles of the second pass.\n"
+            f".kernel {name}\n.param out:u64 arr:u64\n.regs 32\n" + fmt(lines) + "\n")
+
+
+def dram_chase_kernel(name, doc):
+    """Index chase over memory nobody has touched: arr (arange-initialised on the host) holds
+    at element j the byte offset of element j + DRAM_STRIDE, so each step is a load and the
+    IMAD.WIDE that turns the offset into an address (as `j = a[j]` compiles). Each pass starts
+    in its own region, so the timed second pass misses L1 and L2 on every step while its code
+    is cached."""
+    lines = [(None, "MOV R20, 2"), (None, "MOV R6, RZ")]
+    lines += [("LOOP", "IMAD.WIDE.U32 R2, R6, 1, c[arr]"), (None, "MOV R21, R2"), (None, "CS2R R24, SR_CLOCKLO")]
+    for _ in range(CHASE_STEPS):
+        lines += [(None, "LDG.E.STRONG.GPU R4, [R2]"), (None, "IMAD.WIDE.U32 R2, R4, 1, c[arr]")]
+    lines += [(None, t) for t in ("MOV R22, R2", "CS2R R25, SR_CLOCKLO",
+                                  f"IADD3 R6, R6, {4 * DRAM_STRIDE * (CHASE_STEPS + 1)}, RZ",
+                                  "IADD3 R20, R20, -1, RZ", "ISETP.NE P0, R20, RZ", "@P0 BRA LOOP",
+                                  "IADD3 R26, R25, -R24, RZ", "MOV R28, c[out]", "MOV R29, c[out+4]",
+                                  "STG [R28], R26", "EXIT")]
+    return (HEADER + "".join(f"# {d}\n" for d in doc) +
+            f"# {CHASE_STEPS} steps of LDG + IMAD.WIDE per pass; out[0] = cycles of the second pass.\n"
+            f".kernel {name}\n.param out:u64 arr:u64\n.regs 32\n" + fmt(lines) + "\n")
+
+
+def chase_workload(name, kind):
+    if kind == "dram":
+        n = 2 * (CHASE_STEPS + 1) * DRAM_STRIDE + DRAM_STRIDE
+        arr = (f'buffer {{ name: "arr"  dtype: UINT32  shape: [{n}]  '
+               f'init {{ arange {{ start: {4 * DRAM_STRIDE}  step: 4 }} }} }}\n')
+    else:
+        arr = f'buffer {{ name: "arr"  dtype: UINT32  shape: [{CHASE_RING * 32 * 2}] }}\n'
+    shared = "  dynamic_shared_bytes: 4096" if kind == "shared" else ""
+    return (HEADER + f'name: "{name}"\n'
+            'buffer { name: "out"  dtype: UINT32  shape: [1] }\n' + arr +
+            f'launch {{ kernel: "../../kernels/ubench/{name}.xasm"  grid {{ x: 1 }}  block {{ x: {LAT_THREADS} }}{shared}\n'
+            '         arg { buffer: "out" }  arg { buffer: "arr" } }\n')
+
+
 # name -> (kind, steps, instructions per step, work per warp-instruction, kernel text)
 def kernels():
     k = {}
@@ -140,7 +206,33 @@ def kernels():
         "tput_mufu_sqrt", ["SFU throughput (Accel-Sim sfu_bw_fsqrt: sqrt.approx.ftz.f32 = MUFU.SQRT):",
                            "4 independent chains per thread."],
         [f"MUFU.SQRT R{r}, R{r}" for r in (4, 5, 6, 7)], 64))
+    # ---- memory latency (pointer chases) ----
+    k["lat_l1"] = ("chase", CHASE_STEPS, 1, chase_kernel(
+        "lat_l1", ["L1 hit latency (Accel-Sim l1_lat: ld.global.ca.u64 pointer chase): a ring of 32 pointers",
+                   "128 bytes apart (4 KB, fits any L1); every lane follows the same pointer."],
+        "LDG.E.64", 128))
+    k["lat_l2"] = ("chase", CHASE_STEPS, 1, chase_kernel(
+        "lat_l2", ["L2 hit latency (Accel-Sim l2_lat: ld.global.cg pointer chase, which sm_70+ compiles to",
+                   "LDG.E.64.STRONG.GPU: a GPU-scope load served by L2, not the SM's incoherent L1)."],
+        "LDG.E.64.STRONG.GPU", 128))
+    k["lat_shared"] = ("chase", CHASE_STEPS, 1, chase_kernel(
+        "lat_shared", ["Shared-memory load latency (Accel-Sim shared_lat: a pointer chase in shared memory,",
+                       "32-bit addresses 4 bytes apart)."],
+        "LDS", 4, shared=True))
+    k["lat_dram"] = ("chase_dram", CHASE_STEPS, 2, dram_chase_kernel(
+        "lat_dram", ["DRAM (L2-miss) latency (Accel-Sim mem_lat): an index chase, each step a new line in a",
+                     "new DRAM row, with GPU-scope loads (bypassing L1). Cycles per step include one",
+                     "IMAD.WIDE (about 4 cycles, ~1.5% of the DRAM latency)."]))
     return k
+
+
+def workload(name, kind):
+    """The workload text of benchmark `name` of this kind (as kernels() lists it)."""
+    if kind == "chase":
+        return chase_workload(name, "shared" if name == "lat_shared" else "global")
+    if kind == "chase_dram":
+        return chase_workload(name, "dram")
+    return latency_workload(name) if kind == "latency" else throughput_workload(name)
 
 
 def main():
@@ -148,8 +240,7 @@ def main():
     WDIR.mkdir(parents=True, exist_ok=True)
     for name, (kind, _, _, text) in kernels().items():
         (KDIR / f"{name}.xasm").write_text(text)
-        wl = latency_workload(name) if kind == "latency" else throughput_workload(name)
-        (WDIR / f"{name}.textproto").write_text(wl)
+        (WDIR / f"{name}.textproto").write_text(workload(name, kind))
 
 
 if __name__ == "__main__":

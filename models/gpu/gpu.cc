@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "models/gpu/occupancy.h"
+#include "models/memory/memory_report.h"
 
 namespace xpusim::gpu {
 
@@ -12,10 +13,17 @@ Gpu::Gpu(sc_core::sc_module_name name, const proto::SystemConfig& cfg, engine::E
       clk_(engine::ClockDomain::from_mhz(spec_.core_clock_mhz())),
       params_(SmParams::from(spec_.sm())) {
   const uint32_t n = spec_.num_sms();
+  params_.shared_banks = mem::BankParams::from(spec_.l1());  // the SRAM's banks live in gpu.l1
   const SmParams& params = params_;
   dispatcher_ = std::make_unique<CtaDispatcher>("front_end", env, clk_, n);
-  memory_ = std::make_unique<mem::IdealMemory>("memory", env, clk_, n);
-  const engine::Tick mem_latency = clk_.period() * spec_.ideal_memory().latency_cycles();
+  // The SMs' global accesses go to the ideal memory (a fixed latency) or to the hierarchy of
+  // L1s, crossbar, L2 slices and DRAM, whose latency comes from its parts.
+  const bool hierarchy = spec_.memory_model() == proto::HIERARCHY;
+  if (hierarchy)
+    hierarchy_ = std::make_unique<mem::Hierarchy>("memory", spec_, env, clk_);
+  else
+    memory_ = std::make_unique<mem::IdealMemory>("memory", env, clk_, n);
+  const engine::Tick mem_latency = hierarchy ? 0 : clk_.period() * spec_.ideal_memory().latency_cycles();
   for (uint32_t i = 0; i < n; ++i) {
     sms_.push_back(std::make_unique<Sm>(fmt::format("sm[{}]", i).c_str(), env, clk_, params, static_cast<uint16_t>(i)));
     Sm& sm = *sms_.back();
@@ -28,13 +36,14 @@ Gpu::Gpu(sc_core::sc_module_name name, const proto::SystemConfig& cfg, engine::E
     sm.done_out.connect(&d);
     dispatcher_->from_sm[i].connect(&d);
     auto& rq = req_ch_.emplace_back(fmt::format("gpu.sm[{}].mem_req", i), 64);
-    rq.bind(&sm, memory_.get());
+    engine::Component* mem_end = hierarchy ? hierarchy_->sm_endpoint(i) : memory_.get();
+    rq.bind(&sm, mem_end);
     sm.mem_out.connect(&rq);
-    memory_->req_in[i].connect(&rq);
+    (hierarchy ? hierarchy_->req_in(i) : memory_->req_in[i]).connect(&rq);
     // room for every line the SM can have in flight: pending instructions x 32 lines
     auto& rs = resp_ch_.emplace_back(fmt::format("gpu.sm[{}].mem_resp", i), params.lsu.pending * 32, mem_latency);
-    rs.bind(memory_.get(), &sm);
-    memory_->resp_out[i].connect(&rs);
+    rs.bind(mem_end, &sm);
+    (hierarchy ? hierarchy_->resp_out(i) : memory_->resp_out[i]).connect(&rs);
     sm.mem_in.connect(&rs);
   }
 }
@@ -68,6 +77,14 @@ void Gpu::fill_report(const std::vector<std::pair<std::string, uint64_t>>& count
     e->set_reason(kStallNames[r]);
     e->set_warp_cycles(by[r]);
     e->set_fraction(static_cast<double>(by[r]) / total);
+  }
+  if (hierarchy_) {
+    mem::MemoryReportContext ctx;
+    ctx.kernel_seconds = k->time_s();
+    ctx.core_hz = clk_.hz();
+    ctx.dram_hz = hierarchy_->dram_clock().hz();
+    ctx.dram_peak_bytes_per_second = hierarchy_->dram_peak_bytes_per_second();
+    mem::fill_memory_report(counters, ctx, k->mutable_memory());
   }
 }
 
@@ -103,6 +120,10 @@ void Gpu::begin_kernel(const exec::Launch& launch, exec::Executor* ex) {
     // each kernel's code gets its own 16 MiB window of instruction addresses
     const uint64_t base = (uint64_t{1} << 40) + kernels_.size() * (uint64_t{1} << 24);
     it = kernels_.emplace(launch.kernel, std::make_pair(resolve_timing(params_, *launch.kernel), base)).first;
+  }
+  if (hierarchy_) {
+    const uint32_t ctas = occupancy(launch).ctas_per_sm;
+    hierarchy_->begin_kernel(ctas * (launch.shared_bytes_per_cta() + spec_.sm().reserved_shared_per_cta_bytes()));
   }
   for (auto& sm : sms_) sm->begin_kernel(&launch, &it->second.first, it->second.second, ex);
   dispatcher_->begin_kernel(launch.grid.count(), occupancy(launch).ctas_per_sm, spec_.kernel_launch_cycles());

@@ -12,6 +12,7 @@
 #include "models/gpu/sm/pipeline_trace.h"
 #include "models/gpu/sm/sm.h"
 #include "models/memory/ideal/ideal_memory.h"
+#include "models/memory/hierarchy.h"
 #include "src/engine/env.h"
 #include "src/engine/port.h"
 #include "src/sim/device.h"
@@ -46,6 +47,7 @@ class Gpu final : public sim::Device, public sc_core::sc_module {
   std::unique_ptr<CtaDispatcher> dispatcher_;
   std::vector<std::unique_ptr<Sm>> sms_;
   std::unique_ptr<mem::IdealMemory> memory_;
+  std::unique_ptr<mem::Hierarchy> hierarchy_;  // gpu.memory_model HIERARCHY (else memory_)
   std::unique_ptr<PipelineTrace> trace_;
   std::deque<engine::Channel<engine::CtaAssign>> assign_ch_;
   std::deque<engine::Channel<engine::CtaDone>> done_ch_;

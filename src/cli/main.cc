@@ -1,5 +1,6 @@
 // xpusim command line: parse arguments -> load inputs -> run -> write the report.
 //   xpusim run  --config C --workload W [--set path=value]... [--seed N] [--out DIR] ...
+//   xpusim run  --config C --trace kernelslist.g [--out DIR] ...   (Accel-Sim trace replay)
 //   xpusim info --config C [--set path=value]...
 //   xpusim asm  KERNEL.xasm [--config C]
 // Exit codes: 0 success, 1 simulator error, 2 bad input, 3 a check failed.
@@ -19,10 +20,15 @@
 #include "src/io/config.h"
 #include "src/io/derived.h"
 #include "src/io/json.h"
+#include "src/io/report_views.h"
 #include "src/io/summary.h"
 #include "src/io/workload_file.h"
 #include "src/isa/assembler.h"
+#include "models/memory/dram/dram_stream.h"
+#include "src/io/dram_config.h"
 #include "src/sim/run.h"
+#include "src/trace/replay.h"
+#include "src/trace/trace_info.h"
 
 using namespace xpusim;
 
@@ -30,6 +36,7 @@ namespace {
 
 struct Args {
   std::string config, workload, out = "xpusim_out", dump, kernel;
+  std::string sass_trace;  // --trace: an Accel-Sim kernelslist.g to replay
   std::vector<std::string> sets;
   std::optional<uint64_t> seed;
   bool quiet = false, no_progress = false, timing_only = false;
@@ -40,8 +47,9 @@ struct Args {
 };
 
 int cmd_run(const Args& a) {
+  if (a.workload.empty() == a.sass_trace.empty())
+    throw InputErrors(SourceLoc{"<command line>", 0, 0}, "--workload is required (or --trace kernelslist.g to replay an Accel-Sim trace), not both");
   const io::LoadedConfig cfg = io::load_config(a.config, a.sets);
-  const io::LoadedWorkload wl = io::load_workload(a.workload);
   sim::DeviceRegistry reg;
   models::register_all(reg);
   sim::RunOptions opt;
@@ -66,12 +74,32 @@ int cmd_run(const Args& a) {
                         "--trace-warps '" + a.trace_warps + "': expected a warp index or a range like 0-3");
     }
   }
-  const proto::Report rep = sim::run(cfg, wl, opt, reg);
+  const proto::Report rep = a.sass_trace.empty() ? sim::run(cfg, io::load_workload(a.workload), opt, reg)
+                                                 : trace::replay(cfg, a.sass_trace, opt, reg);
   std::filesystem::create_directories(a.out);
   const std::string path = (std::filesystem::path(a.out) / "report.json").string();
   io::write_file_atomic(path, io::to_json(rep));
-  if (!a.quiet) fmt::print("{}  report: {}\n", io::format_summary(rep), path);
+  io::write_report_views(rep, a.out);  // report.html, report.csv beside it
+  if (!a.quiet) {
+    fmt::print("{}  report: {}\n", io::format_summary(rep), path);
+    for (const auto& c : rep.counters()) {  // what trace replay did not time (docs/traces.md)
+      const std::string_view name = c.name();
+      if (name == "trace.memcpy_commands") fmt::print("trace: {} memory copies counted, not timed\n", c.value());
+      if (name.rfind("trace.unknown_opcode.", 0) == 0)
+        fmt::print("trace: unknown opcode {} ({} warp instructions) timed as a generic INT instruction\n",
+                   name.substr(21), c.value());
+    }
+  }
   return rep.checks_passed() || rep.checks_size() == 0 ? kExitOk : kExitCheckFailed;
+}
+
+// What an Accel-Sim trace holds, kernel by kernel, without simulating it.
+int cmd_trace_info(const Args& a) {
+  for (const trace::ListEntry& e : trace::read_kernelslist(a.sass_trace)) {
+    if (e.kernel) fmt::print("{}", trace::describe(trace::scan_kernel(e.path)));
+    else fmt::print("{} {} bytes to 0x{:x} (not timed by replay)\n", e.command, e.bytes, e.addr);
+  }
+  return kExitOk;
 }
 
 int cmd_info(const Args& a) {
@@ -94,6 +122,44 @@ int cmd_asm(const Args& a) {
   return kExitOk;
 }
 
+// Hidden: the DRAM model alone under a synthetic read stream (benchmarks/dram_stream.py,
+// docs/models/dram.md). The device is a machine config's gpu.dram or a preset file.
+struct StreamArgs {
+  std::string preset, pattern = "sequential";
+  uint64_t lines = 20000;
+};
+int cmd_dram_stream(const Args& a, const StreamArgs& s) {
+  proto::GpuSpec g;
+  if (!a.config.empty()) {
+    g = io::load_config(a.config, a.sets).cfg.gpu();
+  } else {
+    const SourceLoc cli{"<command line>", 0, 0};
+    if (s.preset.empty()) throw InputErrors(cli, "dram-stream needs --config or --preset");
+    g.set_memory_model(proto::HIERARCHY);
+    io::LocationMap where;
+    io::parse_text_file(s.preset, g.mutable_dram(), &where);
+    io::apply_dram_defaults(g);
+    ErrorList errors;
+    io::validate_dram(g, where, errors);
+    errors.throw_if_any();
+  }
+  const std::pair<const char*, mem::DramStreamPattern> patterns[] = {
+      {"sequential", mem::DramStreamPattern::Sequential},
+      {"random-lines", mem::DramStreamPattern::RandomLines},
+      {"random-sectors", mem::DramStreamPattern::RandomSectors}};
+  const auto* pat = std::find_if(std::begin(patterns), std::end(patterns), [&](const auto& p) { return s.pattern == p.first; });
+  if (pat == std::end(patterns))
+    throw InputErrors(SourceLoc{"<command line>", 0, 0},
+                      "--pattern '" + s.pattern + "': expected sequential, random-lines or random-sectors");
+  const mem::DramParams p = mem::DramParams::from(g.dram());
+  const mem::DramStreamResult r = mem::run_dram_stream(p, pat->second, s.lines, a.seed.value_or(1));
+  fmt::print("{{\"pattern\": \"{}\", \"requests\": {}, \"dram_cycles\": {}, \"peak_gbps\": {:.1f}, \"achieved_gbps\": {:.1f}, "
+             "\"efficiency\": {:.4f}, \"row_hit_rate\": {:.4f}, \"read_latency_ns\": {:.1f}, \"refreshes\": {}}}\n",
+             s.pattern, r.lines, r.cycles, r.peak_bytes_per_second / 1e9, r.achieved_bytes_per_second / 1e9, r.efficiency,
+             r.row_hit_rate, r.avg_read_latency_ns, r.refreshes);
+  return kExitOk;
+}
+
 }  // namespace
 
 int sc_main(int, char**) { return 0; }  // libsystemc wants one; main() below drives SystemC
@@ -105,7 +171,8 @@ int main(int argc, char** argv) {
   Args a;
   CLI::App* run = app.add_subcommand("run", "simulate a workload on a machine");
   run->add_option("--config,-c", a.config, "machine config (.textproto)")->required();
-  run->add_option("--workload,-w", a.workload, "workload (.textproto)")->required();
+  run->add_option("--workload,-w", a.workload, "workload (.textproto)");
+  run->add_option("--trace", a.sass_trace, "replay an Accel-Sim SASS trace (its kernelslist.g) instead of a workload");
   run->add_option("--set", a.sets, "override a config field: path.to.field=value (repeatable)");
   run->add_option("--seed", a.seed, "random seed (overrides sim.seed)");
   run->add_option("--out,-o", a.out, "directory for report.json")->capture_default_str();
@@ -121,6 +188,8 @@ int main(int argc, char** argv) {
   run->add_option("--trace-limit", a.trace_limit, "events after which the pipeline view stops growing")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
+  CLI::App* ti = app.add_subcommand("trace-info", "summarise an Accel-Sim trace: mix, registers, FLOPs, bytes");
+  ti->add_option("kernelslist", a.sass_trace, "the trace's kernelslist.g")->required();
   CLI::App* info = app.add_subcommand("info", "print the effective config and the figures derived from it");
   info->add_option("--config,-c", a.config, "machine config (.textproto)")->required();
   info->add_option("--set", a.sets, "override a config field (repeatable)");
@@ -128,6 +197,15 @@ int main(int argc, char** argv) {
   as->add_option("kernel", a.kernel, "kernel file (.xasm)")->required();
   as->add_option("--config,-c", a.config, "take the control-bit latencies from this machine");
   as->add_option("--set", a.sets, "override a config field (repeatable)");
+  StreamArgs sa;
+  CLI::App* ds = app.add_subcommand("dram-stream", "the DRAM model alone under a synthetic read stream");
+  ds->group("");  // hidden: a benchmark tool (benchmarks/dram_stream.py)
+  ds->add_option("--config,-c", a.config, "machine config: its gpu.dram");
+  ds->add_option("--preset", sa.preset, "or a DRAM preset file (configs/memory/*.textproto)");
+  ds->add_option("--set", a.sets, "override a config field (repeatable)");
+  ds->add_option("--pattern", sa.pattern, "sequential, random-lines or random-sectors")->capture_default_str();
+  ds->add_option("--lines", sa.lines, "requests to complete at controller 0")->capture_default_str()->check(CLI::PositiveNumber);
+  ds->add_option("--seed", a.seed, "random seed");
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -141,6 +219,8 @@ int main(int argc, char** argv) {
     sc_core::sc_report_handler::set_actions(sc_core::SC_INFO, sc_core::SC_DO_NOTHING);  // SystemC chatter
     if (*run) return cmd_run(a);
     if (*info) return cmd_info(a);
+    if (*ti) return cmd_trace_info(a);
+    if (*ds) return cmd_dram_stream(a, sa);
     return cmd_asm(a);
   } catch (const InputErrors& e) {
     fmt::print(stderr, "{}\n", e.what());

@@ -29,6 +29,7 @@ struct MemResp {
   uint32_t tag = 0;
   uint16_t source = 0;
   uint8_t sector_mask = 0;
+  MemOp op = MemOp::Load;  // what it answers: a Store's acknowledgement carries no data sectors
 };
 
 // CTA dispatch between the GPU front end and the SMs.

@@ -38,15 +38,19 @@ class KernelFault : public InputErrors {
   using InputErrors::InputErrors;
 };
 
+// The timing model asks an Executor what each warp does next. This one computes it; trace
+// replay (src/trace) derives from it and reads it from a recorded trace instead, so the
+// timing model has one seam for both.
 class Executor {
  public:
   explicit Executor(GlobalMemory& gmem) : gmem_(gmem) {}
+  virtual ~Executor() = default;
 
   // Sets up a CTA of `launch` (registers zeroed, shared memory zeroed, all lanes at pc 0).
-  void start_cta(Cta& cta, const Launch& launch, Dim3 ctaid, uint32_t linear_id, uint32_t sm_id) const;
+  virtual void start_cta(Cta& cta, const Launch& launch, Dim3 ctaid, uint32_t linear_id, uint32_t sm_id) const;
 
   // Executes the warp's next instruction. `cycle` feeds SR_CLOCKLO/HI.
-  void step(Cta& cta, Warp& w, DynInst& out, uint64_t cycle = 0);
+  virtual void step(Cta& cta, Warp& w, DynInst& out, uint64_t cycle = 0);
 
   // The pc of the instruction the warp would run next (its lowest runnable pc).
   static uint32_t next_pc(const Warp& w);

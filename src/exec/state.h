@@ -48,6 +48,7 @@ struct Warp {
   // Timing-only runs: a bit per dependence slot (isa::kRegSlots: registers, then predicates)
   // whose value, in some live lane, this mode did not compute.
   std::array<uint64_t, (isa::kRegSlots + 63) / 64> unknown{};
+  uint32_t cursor = UINT32_MAX;  // trace replay (src/trace): the warp's trace cursor
 
   bool done() const { return live == 0; }
   uint32_t runnable() const { return live & ~bsync_wait & ~bar_wait; }

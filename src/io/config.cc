@@ -1,4 +1,6 @@
 #include "src/io/config.h"
+#include "src/io/dram_config.h"
+#include "src/io/energy_table.h"
 
 namespace xpusim::io {
 
@@ -14,6 +16,8 @@ LoadedConfig load_config(const std::string& path, const std::vector<std::string>
       errors.append(e);
     }
   }
+  resolve_energy_table(lc.cfg, lc.where, path, errors);  // configs/energy/ (src/io/energy_table.h)
+  resolve_dram_preset(lc.cfg, lc.where, errors);   // gpu.dram.preset (src/io/dram_config.h)
   errors.throw_if_any();
   apply_defaults(lc.cfg);
   validate_config(lc.cfg, lc.where, errors);

@@ -2,8 +2,44 @@
 // that describe a particular machine (latencies, clocks, unit widths, sizes) have no
 // default: a config must state them, with their source.
 #include "src/io/config.h"
+#include "src/io/dram_config.h"
+#include "src/io/memory_config.h"
 
 namespace xpusim::io {
+
+// gpu.l1 beyond the geometry (docs/models/l1_shared.md). Accel-Sim's Volta and Hopper configs
+// (reference/accelsim/configs/SM7_QV100.config, SM90_H100.config) give the data cache as
+// "-gpgpu_cache:dl1 S:4:128:64,L:T:m:L:L,A:512:8,16:0,32": 64 ways of 128-byte sectored lines,
+// LRU, write-through ('T') with write-allocate ('L', lazy fetch on read), 512 MSHRs merging 8
+// requests each, a 16-entry miss queue; "-gpgpu_l1_banks 4": 4 tag lookups a cycle;
+// "-gpgpu_shmem_num_banks 32" banks of 4 bytes.
+static void apply_l1_defaults(proto::GpuSpec& g) {
+  proto::L1Spec& l1 = *g.mutable_l1();
+  if (!l1.has_ways()) l1.set_ways(64);
+  if (!l1.has_mshrs()) l1.set_mshrs(512);
+  if (!l1.has_mshr_merges()) l1.set_mshr_merges(8);
+  if (!l1.has_miss_queue()) l1.set_miss_queue(16);
+  if (!l1.has_tag_lookups_per_cycle()) l1.set_tag_lookups_per_cycle(4);
+  if (l1.write_policy() == proto::WRITE_POLICY_UNSPECIFIED) l1.set_write_policy(proto::WRITE_THROUGH_ALLOCATE);
+  if (!l1.has_enabled()) l1.set_enabled(true);
+  if (!l1.has_shared_banks()) l1.set_shared_banks(32);
+  if (!l1.has_shared_bank_bytes()) l1.set_shared_bank_bytes(4);
+  if (l1.carveout_kb_size() == 0) {
+    // The shared-memory sizes the driver can configure per SM (CUDA C++ Programming Guide,
+    // "Shared Memory" sections for compute capability 7.x, 8.x and 9.x; the Ampere Tuning
+    // Guide: "A100 supports shared memory capacity of 0, 8, 16, 32, 64, 100, 132 or 164 KB
+    // per SM. GPUs with compute capability 8.6 support 0, 8, 16, 32, 64 or 100 KB").
+    const std::string& a = g.arch();
+    std::vector<uint32_t> kb;
+    if (a == "sm_70" || a == "sm_72") kb = {0, 8, 16, 32, 64, 96};
+    else if (a == "sm_75") kb = {32, 64};
+    else if (a == "sm_80" || a == "sm_87") kb = {0, 8, 16, 32, 64, 100, 132, 164};
+    else if (a == "sm_86" || a == "sm_89") kb = {0, 8, 16, 32, 64, 100};
+    else if (a == "sm_90" || a == "sm_100") kb = {0, 8, 16, 32, 64, 100, 132, 164, 196, 228};
+    for (uint32_t k : kb)
+      if (!l1.has_capacity_kb() || k <= l1.capacity_kb()) l1.add_carveout_kb(k);
+  }
+}
 
 void apply_defaults(proto::SystemConfig& cfg) {
   proto::SimSpec& sim = *cfg.mutable_sim();
@@ -65,6 +101,9 @@ void apply_defaults(proto::SystemConfig& cfg) {
   proto::L1Spec& l1 = *g.mutable_l1();
   if (!l1.has_line_bytes()) l1.set_line_bytes(128);
   if (!l1.has_sector_bytes()) l1.set_sector_bytes(32);
+  apply_l1_defaults(g);  // ways, MSHRs, write policy, carve-outs, banks: below
+  apply_memory_defaults(g);  // gpu.noc, gpu.l2: defaults_memory.cc
+  apply_dram_defaults(g);    // gpu.dram: defaults_dram.cc
 }
 
 }  // namespace xpusim::io

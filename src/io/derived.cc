@@ -73,6 +73,16 @@ std::vector<Figure> derived_figures(const proto::SystemConfig& cfg) {
   f.push_back({"shared_memory_per_sm", static_cast<double>(sm.shared_memory_bytes()), "B", "gpu.sm.shared_memory_bytes"});
   f.push_back({"register_file_per_sm", sm.registers() * 4.0, "B", "gpu.sm.registers x 4 bytes"});
   f.push_back({"max_threads_per_gpu", sms * sm.max_threads(), "threads", "num_sms x max_threads"});
+  if (cfg.has_energy()) {  // the energy table's headline figures (configs/energy/, docs/models/energy.md)
+    const proto::EnergySpec& e = cfg.energy();
+    const std::string from = fmt::format("table {}: {}", e.has_node() ? e.node() : "(config)", e.source());
+    f.push_back({"energy_per_fp16_tensor_flop", e.fp16().mac_pj() / 2, "pJ/FLOP",
+                 fmt::format("energy.fp16.mac_pj {} / 2 FLOP per MAC; {}", e.fp16().mac_pj(), from)});
+    const proto::DramEnergy& d = e.dram();
+    f.push_back({"energy_per_dram_byte", 8 * (d.read_pj_per_bit() + d.io_pj_per_bit()) + d.activate_pj() / 32, "pJ/B",
+                 fmt::format("8 x (read {} + I/O {} pJ/bit) + activate {} pJ per 32-byte sector; {}", d.read_pj_per_bit(),
+                             d.io_pj_per_bit(), d.activate_pj(), from)});
+  }
   return f;
 }
 

@@ -1,4 +1,5 @@
 #include "src/io/summary.h"
+#include "src/io/report_views.h"
 
 #include <fmt/format.h>
 
@@ -59,10 +60,22 @@ std::string format_summary(const proto::Report& r) {
                      "    warp states: {}\n",
                      k.name().substr(0, 28), 100 * k.achieved_occupancy(), 100 * k.issue_utilization(),
                      100 * k.tensor_utilization(), st);
+    if (k.has_memory() && k.memory().levels_size()) {  // memory hierarchy: hit rates, DRAM bandwidth
+      const proto::MemoryReport& m = k.memory();
+      std::string lv;
+      for (const auto& l : m.levels())
+        lv += fmt::format("{}{} {:.0f}% hits ({:.0f} cyc)", lv.empty() ? "" : ", ", l.level(), 100 * l.hit_rate(),
+                          l.avg_latency_cycles());
+      s += fmt::format("    memory: {}\n    DRAM {:.1f} GB/s ({:.0f}% of peak), row hits {:.0f}%; crossbar {:.1f} MB, "
+                       "{:.0f}% far\n",
+                       lv, m.dram_bandwidth_gbps(), 100 * m.dram_peak_fraction(), 100 * m.dram_row_hit_rate(),
+                       m.noc_bytes() / 1e6, 100 * m.noc_far_fraction());
+    }
     if (k.control_bit_hazards())
       s += fmt::format("    {} instructions issued before their operands were written (control bits too short)\n",
                        k.control_bit_hazards());
   }
+  for (const auto& k : r.kernels()) s += format_energy_roofline(k);  // src/io/report_views.cc
   for (const auto& c : r.checks())
     s += fmt::format("  check {:<10} vs {:<11} {} error {:.3g} (rtol {:.3g}){}  {}\n", c.buffer(), c.reference(),
                      c.metric() == "NORMWISE" ? "normwise" : "elementwise", c.error(), c.rtol(),

@@ -327,7 +327,7 @@ TEST_CASE("textproto: every error of a file is reported in one throw, in file or
                                "\"NOPE\"; valid values: ") + kSchedulers,
                    "cfg.textproto:8:19: field \"functional\" (bool): invalid value \"yes\"; expected true or false",
                    "cfg.textproto:9:1: unknown field \"bar\" in SystemConfig; valid fields: base, name, description, "
-                   "gpu, sim",
+                   "gpu, sim, energy",
                });
 }
 
@@ -711,7 +711,7 @@ TEST_CASE("textproto: override errors say what is wrong with which field", "[tex
   REQUIRE(err("gpu.sm.foo=3") == std::string("<command line>: override \"gpu.sm.foo=3\": unknown field \"foo\" in "
                                              "gpu.sm (SmSpec); valid fields: ") + kSmFields);
   REQUIRE(err("bogus=1") == "<command line>: override \"bogus=1\": unknown field \"bogus\" in SystemConfig; valid "
-                            "fields: base, name, description, gpu, sim");
+                            "fields: base, name, description, gpu, sim, energy");
   REQUIRE(err("gpu.num_sms.x=1") ==
           "<command line>: override \"gpu.num_sms.x=1\": gpu.num_sms is a uint32, not a message; it has no fields");
   REQUIRE(err("gpu.num_sms=abc") ==

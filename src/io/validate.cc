@@ -5,6 +5,8 @@
 #include <bit>
 
 #include "src/io/config.h"
+#include "src/io/dram_config.h"
+#include "src/io/memory_config.h"
 
 namespace xpusim::io {
 
@@ -73,6 +75,38 @@ void check_tensor(Checker& c, const proto::SmSpec& sm) {
     c.at_least(p + ".latency_cycles", t.has_latency_cycles(), t.latency_cycles(), 1u);
     c.at_least(p + ".interval_cycles", true, t.interval_cycles(), 1u);
   }
+}
+
+// gpu.l1 beyond its geometry: the L1 data cache and the shared-memory banks
+// (models/memory/l1/l1_cache.h, models/memory/shared_banks.h).
+void validate_l1(Checker& c, const proto::GpuSpec& g) {
+  const proto::L1Spec& l1 = g.l1();
+  // engine::MemReq carries a 128-byte line as a 4-bit mask of 32-byte sectors
+  if (l1.line_bytes() != 128) c.fail("gpu.l1.line_bytes", "the memory system moves 128-byte lines, got {}", l1.line_bytes());
+  if (l1.sector_bytes() != 32) c.fail("gpu.l1.sector_bytes", "the memory system moves 32-byte sectors, got {}", l1.sector_bytes());
+  c.at_least("gpu.l1.ways", true, l1.ways(), 1u);
+  c.at_least("gpu.l1.mshrs", true, l1.mshrs(), 1u);
+  c.at_least("gpu.l1.mshr_merges", true, l1.mshr_merges(), 1u);
+  if (l1.mshr_merges() > 255) c.fail("gpu.l1.mshr_merges", "at most 255, got {}", l1.mshr_merges());
+  c.at_least("gpu.l1.miss_queue", true, l1.miss_queue(), 1u);
+  c.at_least("gpu.l1.tag_lookups_per_cycle", true, l1.tag_lookups_per_cycle(), 1u);
+  if (l1.has_bytes_per_cycle()) c.at_least("gpu.l1.bytes_per_cycle", true, l1.bytes_per_cycle(), 1u);
+  if (l1.write_policy() == proto::WRITE_BACK)
+    c.fail("gpu.l1.write_policy", "the L1 is write-through (WRITE_THROUGH_ALLOCATE or WRITE_THROUGH_NO_ALLOCATE)");
+  if (l1.shared_banks() < 1 || l1.shared_banks() > 64) c.fail("gpu.l1.shared_banks", "must be 1..64, got {}", l1.shared_banks());
+  if (l1.shared_bank_bytes() < 1 || l1.shared_bank_bytes() > 16)
+    c.fail("gpu.l1.shared_bank_bytes", "must be 1..16, got {}", l1.shared_bank_bytes());
+  for (int i = 0; i < l1.carveout_kb_size(); ++i) {
+    const std::string path = "gpu.l1.carveout_kb";
+    if (i > 0 && l1.carveout_kb(i) <= l1.carveout_kb(i - 1))
+      c.fail(path, "carve-outs must be ascending, got {} after {}", l1.carveout_kb(i), l1.carveout_kb(i - 1));
+    if (l1.has_capacity_kb() && l1.carveout_kb(i) > l1.capacity_kb())
+      c.fail(path, "{} KB is more than the {} KB SRAM (gpu.l1.capacity_kb)", l1.carveout_kb(i), l1.capacity_kb());
+  }
+  if (l1.carveout_kb_size() && g.sm().has_shared_memory_bytes() &&
+      g.sm().shared_memory_bytes() > l1.carveout_kb(l1.carveout_kb_size() - 1) * 1024ull)
+    c.fail("gpu.l1.carveout_kb", "the largest carve-out ({} KB) is smaller than gpu.sm.shared_memory_bytes ({})",
+           l1.carveout_kb(l1.carveout_kb_size() - 1), g.sm().shared_memory_bytes());
 }
 
 void check_sm(Checker& c, const proto::GpuSpec& g) {
@@ -150,10 +184,13 @@ void validate_config(const proto::SystemConfig& cfg, const LocationMap& where, E
   c.pow2("gpu.l1.sector_bytes", l1.sector_bytes());
   if (l1.sector_bytes() > l1.line_bytes())
     c.fail("gpu.l1.sector_bytes", "{} is larger than the line ({} bytes)", l1.sector_bytes(), l1.line_bytes());
+  validate_l1(c, g);
   if (g.dram().has_bus_width_bits() && g.dram().bus_width_bits() == 0) c.fail("gpu.dram.bus_width_bits", "must be positive");
   if (g.dram().has_data_rate_mtps() && !(g.dram().data_rate_mtps() > 0))
     c.fail("gpu.dram.data_rate_mtps", "must be positive, got {}", g.dram().data_rate_mtps());
   c.at_least("gpu.ideal_memory.latency_cycles", g.ideal_memory().has_latency_cycles(), g.ideal_memory().latency_cycles(), 1u);
+  validate_memory_config(g, where, errors);  // gpu.noc, gpu.l2: validate_memory.cc
+  validate_dram(g, where, errors);           // gpu.dram: validate_dram.cc
 }
 
 }  // namespace xpusim::io

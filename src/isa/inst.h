@@ -108,6 +108,7 @@ enum ModFlag : uint16_t {
   kLeft = 1 << 11,     // SHF.L
   kBf16 = 1 << 12,     // packed-half ops on BF16 (.BF16_V2)
   kF32Out = 1 << 13,   // HADD2.F32 / HFMA2 with FP32 result
+  kBypassL1 = 1 << 14, // memory: not cached in the SM's L1 (.BYPASS; .GPU/.SYS scope, as ld.cg/ld.volatile compile)
 };
 
 enum class Cmp : uint8_t { F, LT, EQ, LE, GT, NE, GE, T, NUM, NAN_, LTU, EQU, LEU, GTU, NEU, GEU };

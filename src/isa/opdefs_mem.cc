@@ -19,7 +19,18 @@ bool mod_size(std::string_view t, Mods& m) {
   return false;
 }
 
-bool mod_ldst(std::string_view t, Mods& m) { return mod_size(t, m) || is_hint_mod(t); }
+// Cache hints that keep an access out of the SM's L1: .BYPASS (cp.async.cg), and GPU or system
+// scope (.STRONG.GPU / .STRONG.SYS: ld.cg and ld.volatile compile to these on sm_70+, since
+// the SM's L1 is not coherent).
+void mod_cache(std::string_view t, Mods& m) {
+  if (t == "BYPASS" || t == "GPU" || t == "SYS") m.flags |= kBypassL1;
+}
+
+bool mod_ldst(std::string_view t, Mods& m) {
+  if (mod_size(t, m)) return true;
+  mod_cache(t, m);
+  return is_hint_mod(t);
+}
 
 uint8_t data_regs(const Mods& m) { return m.size <= 4 ? 1 : m.size / 4; }
 
@@ -90,6 +101,7 @@ bool mod_ldgsts(std::string_view t, Mods& m) {
   if (t == "32") return m.size = 4, true;
   if (t == "64") return m.size = 8, true;
   if (t == "128") return m.size = 16, true;
+  mod_cache(t, m);
   return is_hint_mod(t);
 }
 void bind_ldgsts(Binder& b, Inst& in) {

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "src/engine/component.h"
+#include "src/energy/analysis.h"
 #include "src/exec/executor.h"
 #include "src/isa/assembler.h"
 #include "src/sim/checks.h"
@@ -183,6 +184,72 @@ void run_kernel(Device& dev, engine::Env& env, const exec::Launch& launch, exec:
 
 }  // namespace
 
+void simulate(const proto::SystemConfig& cfg, Device& dev, engine::Env& env, const std::vector<exec::Launch>& launches,
+              exec::Executor& ex, bool show_progress, proto::Report& rep) {
+  const engine::ClockDomain& clk = dev.core_clock();
+  Progress progress(show_progress, launches.size());
+  uint64_t total_cycles = 0;
+  for (size_t i = 0; i < launches.size(); ++i) {
+    const exec::Launch& L = launches[i];
+    progress.begin_kernel(i, L.name);
+    const Snapshot before = env.stats().snapshot();
+    const uint64_t start_cycle = clk.cycle(engine::now_tick());
+    run_kernel(dev, env, L, &ex, cfg.sim().max_cycles(), progress);
+    const uint64_t cycles = clk.cycle(dev.kernel_end()) - start_cycle;
+    const Snapshot d = diff(env.stats().snapshot(), before);
+    proto::KernelReport* k = rep.add_kernels();
+    k->set_name(L.name);
+    k->set_index(static_cast<uint32_t>(i));
+    k->set_start_cycle(start_cycle);
+    k->set_cycles(cycles);
+    k->set_time_s(clk.seconds(cycles));
+    k->set_warp_instructions(sum_suffix(d, "warp_instructions"));
+    k->set_thread_instructions(sum_suffix(d, "thread_instructions"));
+    k->set_ipc(cycles ? static_cast<double>(k->warp_instructions()) / cycles : 0);
+    fill_mix(d, k->mutable_instruction_mix());
+    k->set_ctas(static_cast<uint32_t>(L.grid.count()));
+    k->set_threads_per_cta(L.threads_per_cta());
+    k->set_registers_per_thread(L.kernel->regs);
+    k->set_shared_bytes_per_cta(L.shared_bytes_per_cta());
+    const Occupancy occ = dev.occupancy(L);
+    k->set_ctas_per_sm(occ.ctas_per_sm);
+    k->set_occupancy_limiter(occ.limiter);
+    k->set_theoretical_occupancy(occ.theoretical);
+    dev.fill_report(d, k);
+    energy::analyse_kernel(cfg, d, k);  // energy and roofline (src/energy)
+    total_cycles += cycles;
+  }
+  progress.finish();
+  dev.finish();
+
+  const Snapshot all = env.stats().snapshot();
+  rep.set_cycles(total_cycles);
+  rep.set_time_s(clk.seconds(total_cycles));
+  rep.set_warp_instructions(sum_suffix(all, "warp_instructions"));
+  rep.set_thread_instructions(sum_suffix(all, "thread_instructions"));
+  rep.set_ipc(total_cycles ? static_cast<double>(rep.warp_instructions()) / total_cycles : 0);
+  fill_mix(all, rep.mutable_instruction_mix());
+  std::map<std::string, uint64_t> stalls;  // all kernels: sum the per-kernel entries
+  for (const auto& k : rep.kernels())
+    for (const auto& e : k.stalls()) stalls[e.reason()] += e.warp_cycles();
+  uint64_t stall_total = 0;
+  for (const auto& [r, v] : stalls) stall_total += v;
+  for (const auto& k : rep.kernels())  // keep the model's order (the first kernel's)
+    for (const auto& e : k.stalls()) {
+      if (!stalls.count(e.reason())) continue;
+      proto::StallEntry* s = rep.add_stalls();
+      s->set_reason(e.reason());
+      s->set_warp_cycles(stalls[e.reason()]);
+      s->set_fraction(static_cast<double>(stalls[e.reason()]) / stall_total);
+      stalls.erase(e.reason());
+    }
+  energy::analyse_run(&rep);
+  for (const auto& [n, v] : all) {
+    proto::Counter* c = rep.add_counters();
+    c->set_name(n);
+    c->set_value(v);
+  }
+}
 
 proto::Report run(const io::LoadedConfig& lc, const io::LoadedWorkload& lw, const RunOptions& opt,
                   const DeviceRegistry& registry) {
@@ -233,67 +300,7 @@ proto::Report run(const io::LoadedConfig& lc, const io::LoadedWorkload& lw, cons
   rep.set_workload(lw.wl.name());
   rep.set_seed(seed);
   rep.set_functional(functional);
-  const engine::ClockDomain& clk = dev->core_clock();
-  Progress progress(opt.progress, launches.size());
-  uint64_t total_cycles = 0;
-  for (size_t i = 0; i < launches.size(); ++i) {
-    const exec::Launch& L = launches[i];
-    progress.begin_kernel(i, L.name);
-    const Snapshot before = env.stats().snapshot();
-    const uint64_t start_cycle = clk.cycle(engine::now_tick());
-    run_kernel(*dev, env, L, &ex, cfg.sim().max_cycles(), progress);
-    const uint64_t cycles = clk.cycle(dev->kernel_end()) - start_cycle;
-    const Snapshot d = diff(env.stats().snapshot(), before);
-    proto::KernelReport* k = rep.add_kernels();
-    k->set_name(L.name);
-    k->set_index(static_cast<uint32_t>(i));
-    k->set_start_cycle(start_cycle);
-    k->set_cycles(cycles);
-    k->set_time_s(clk.seconds(cycles));
-    k->set_warp_instructions(sum_suffix(d, "warp_instructions"));
-    k->set_thread_instructions(sum_suffix(d, "thread_instructions"));
-    k->set_ipc(cycles ? static_cast<double>(k->warp_instructions()) / cycles : 0);
-    fill_mix(d, k->mutable_instruction_mix());
-    k->set_ctas(static_cast<uint32_t>(L.grid.count()));
-    k->set_threads_per_cta(L.threads_per_cta());
-    k->set_registers_per_thread(L.kernel->regs);
-    k->set_shared_bytes_per_cta(L.shared_bytes_per_cta());
-    const Occupancy occ = dev->occupancy(L);
-    k->set_ctas_per_sm(occ.ctas_per_sm);
-    k->set_occupancy_limiter(occ.limiter);
-    k->set_theoretical_occupancy(occ.theoretical);
-    dev->fill_report(d, k);
-    total_cycles += cycles;
-  }
-  progress.finish();
-  dev->finish();
-
-  const Snapshot all = env.stats().snapshot();
-  rep.set_cycles(total_cycles);
-  rep.set_time_s(clk.seconds(total_cycles));
-  rep.set_warp_instructions(sum_suffix(all, "warp_instructions"));
-  rep.set_thread_instructions(sum_suffix(all, "thread_instructions"));
-  rep.set_ipc(total_cycles ? static_cast<double>(rep.warp_instructions()) / total_cycles : 0);
-  fill_mix(all, rep.mutable_instruction_mix());
-  std::map<std::string, uint64_t> stalls;  // all kernels: sum the per-kernel entries
-  for (const auto& k : rep.kernels())
-    for (const auto& e : k.stalls()) stalls[e.reason()] += e.warp_cycles();
-  uint64_t stall_total = 0;
-  for (const auto& [r, v] : stalls) stall_total += v;
-  for (const auto& k : rep.kernels())  // keep the model's order (the first kernel's)
-    for (const auto& e : k.stalls()) {
-      if (!stalls.count(e.reason())) continue;
-      proto::StallEntry* s = rep.add_stalls();
-      s->set_reason(e.reason());
-      s->set_warp_cycles(stalls[e.reason()]);
-      s->set_fraction(static_cast<double>(stalls[e.reason()]) / stall_total);
-      stalls.erase(e.reason());
-    }
-  for (const auto& [n, v] : all) {
-    proto::Counter* c = rep.add_counters();
-    c->set_name(n);
-    c->set_value(v);
-  }
+  simulate(cfg, *dev, env, launches, ex, opt.progress, rep);
 
   // Outputs back to the host, then checks and dumps.
   for (auto& b : bufs) gmem.read(addr[b.name], b.bytes.data(), b.bytes.size());

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "report.pb.h"
 #include "src/io/config.h"
@@ -23,6 +24,12 @@ struct RunOptions {
   bool timing_only = false;       // skip value-only arithmetic (sim.functional = false)
   TraceRequest trace;             // the pipeline view, when trace.path is set
 };
+
+// Runs `launches` in order on `dev` (built in `env`), stepping warps with `ex`, and fills the
+// report's per-kernel and whole-run figures (cycles, instructions, mix, stalls, counters);
+// finishes the device. Shared by workload runs and trace replay (src/trace).
+void simulate(const proto::SystemConfig& cfg, Device& dev, engine::Env& env, const std::vector<exec::Launch>& launches,
+              exec::Executor& ex, bool show_progress, proto::Report& rep);
 
 // Throws InputErrors (bad input, exit 2), KernelFault (a kernel misbehaved, exit 2),
 // ModelError (simulator bug or deadlock, exit 1).

@@ -151,7 +151,9 @@ launch {{ kernel: "{k}"  grid {{ x: 1 }}  block {{ x: 32 }}  arg {{ buffer: "b" 
                        "sb1": ["gpu.sm.dependence=SCOREBOARD", "gpu.sm.scoreboard.war_consumers=1"],
                        "sb_inf": ["gpu.sm.dependence=SCOREBOARD", "gpu.sm.scoreboard.war_consumers=0"]}.items():
         out = tmp_path / mode
-        args = ["run", "-c", A100, "-w", wl, "-o", out, "-q"]
+        # the fixed-latency memory: the loads' latency is the same in every mode, so only the
+        # dependence mechanism differs
+        args = ["run", "-c", A100, "-w", wl, "-o", out, "-q", "--set", "gpu.memory_model=IDEAL"]
         for s in sets:
             args += ["--set", s]
         r = xpusim(*args)

@@ -4,7 +4,8 @@ running the kernels of traces/kernels/ubench/ on configs/gpu/{a100,v100}.textpro
 
 Targets marked known_gap in targets.csv (each explained in validation/DEVIATIONS.md) are strict
 expected failures: if the model starts meeting one, the test fails so the mark is removed.
-The whole module runs about 30 simulations of a few thousand cycles each (a few seconds)."""
+The whole module runs about 30 simulations of a few thousand cycles each (a few seconds);
+the memory chases (lat_l1, lat_l2, lat_shared, lat_dram) run on the cache/DRAM hierarchy."""
 
 import csv
 import importlib.util
@@ -52,8 +53,12 @@ def test_targets_cover_a100_and_v100():
             assert (gpu, needed) in have
         assert any(m.startswith("imad_dep_latency") for g, m in have if g == gpu)
         assert any(m.startswith("hmma_wmma_step_latency") for g, m in have if g == gpu)
+        for needed in ("l1_hit_latency", "shared_load_latency", "l2_hit_latency", "dram_latency"):
+            assert (gpu, needed) in have
     for t in TARGETS:
-        assert float(t["tolerance"]) == 5 and t["source"], t
+        # the SM issue asks for 5%, the memory issue for 10% on memory latencies
+        memory = t["metric"] in ("l1_hit_latency", "shared_load_latency", "l2_hit_latency", "dram_latency")
+        assert float(t["tolerance"]) == (10 if memory else 5) and t["source"], t
 
 
 @pytest.mark.parametrize("target", [_param(t) for t in TARGETS])
@@ -67,8 +72,7 @@ def test_target_within_tolerance(results, target):
 def test_shipped_kernels_are_the_generator_output():
     for name, (kind, _, _, text) in gen_ubench.kernels().items():
         assert (gen_ubench.KDIR / f"{name}.xasm").read_text() == text, f"rerun validation/gen_ubench.py ({name})"
-        wl = gen_ubench.latency_workload(name) if kind == "latency" else gen_ubench.throughput_workload(name)
-        assert (gen_ubench.WDIR / f"{name}.textproto").read_text() == wl, name
+        assert (gen_ubench.WDIR / f"{name}.textproto").read_text() == gen_ubench.workload(name, kind), name
 
 
 def test_harness_command_line(tmp_path):

@@ -49,6 +49,8 @@ Sm::Sm(sc_core::sc_module_name name, engine::Env& env, engine::ClockDomain clk, 
   stat_.ctas = &st.counter(path(), "ctas");
   stat_.mem_lines = &st.counter(path(), "mem_line_requests");
   stat_.mem_sectors = &st.counter(path(), "mem_sector_requests");
+  stat_.shared_wavefronts = &st.counter(path(), "shared_wavefronts");
+  stat_.shared_conflicts = &st.counter(path(), "shared_bank_conflicts");
   stat_.hazards = &st.counter(path(), "control_bit_hazards");
   stat_.rf_conflict_cycles = &st.counter(path(), "rf_bank_conflict_cycles");
   stat_.rf_cache_hits = &st.counter(path(), "rf_cache_hits");
@@ -60,6 +62,7 @@ Sm::Sm(sc_core::sc_module_name name, engine::Env& env, engine::ClockDomain clk, 
   energy_.rf_writes = &energy_counter("rf_write");
   energy_.shared_accesses = &energy_counter("shared_access");
   energy_.icache_accesses = &energy_counter("icache_access");
+  energy_.shared_bytes = &st.counter(path(), "shared_bytes");
 }
 
 Sm::~Sm() = default;
@@ -73,6 +76,10 @@ void Sm::begin_kernel(const exec::Launch* launch, const std::vector<InstTiming>*
   // Control bits the assembler computed from this machine's own latencies cannot be too
   // short; hand-written ones (or traces) are checked.
   track_registers_ = p_.dependence != proto::CONTROL_BITS || launch->kernel->ctrl_given;
+  for (const InstTiming& t : *timing) {
+    uint64_t*& c = energy_.ops[static_cast<size_t>(t.cost.kind)];
+    if (t.cost.kind != energy::OpKind::kNone && !c) c = &energy_counter(energy::op_kind_name(t.cost.kind));
+  }
 }
 
 bool Sm::do_cycle(Cycle now) {

@@ -159,6 +159,8 @@ class Sm final : public engine::Component {
     uint64_t* ctas;
     uint64_t* mem_lines;
     uint64_t* mem_sectors;
+    uint64_t* shared_wavefronts;     // bank passes of shared accesses (LDS/STS/ATOMS/LDSM, LDGSTS writes)
+    uint64_t* shared_conflicts;      // ... beyond the conflict-free minimum (replays)
     uint64_t* hazards;
     uint64_t* rf_conflict_cycles;
     uint64_t* rf_cache_hits;
@@ -172,6 +174,10 @@ class Sm final : public engine::Component {
     uint64_t* rf_writes;       // warp-wide register writes
     uint64_t* shared_accesses; // warp shared-memory instructions (LDS, STS, LDSM, ATOMS, LDGSTS)
     uint64_t* icache_accesses; // L0/L1 instruction-cache lookups
+    // datapath operations by kind ("energy.fp32_fma", "energy.mac_fp16", ...): registered when a
+    // kernel using the kind starts (null until then), so unused kinds add no counters
+    std::array<uint64_t*, energy::kNumOpKinds> ops{};
+    uint64_t* shared_bytes;    // bytes moved by shared-memory instructions (roofline L1 level)
   } energy_;
   std::vector<RegFileStats> rf_seen_;  // sub-unit statistics already copied into the counters
   FrontEndStats fe_seen_;

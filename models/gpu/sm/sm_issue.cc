@@ -281,6 +281,8 @@ void Sm::issue_one(uint16_t slot, Cycle now) {
   *stat_.unit_thread_insts[u] += threads;
   ++*energy_.issue;
   for (int i = 0; i < in.nwrites; ++i) *energy_.rf_writes += in.writes[i].count;
+  if (t.cost.kind != energy::OpKind::kNone)  // datapath operations (energy, FLOPs): src/energy/op_class.h
+    *energy_.ops[static_cast<size_t>(t.cost.kind)] += t.cost.ops(static_cast<uint32_t>(threads));
 
   if (p_.dependence == proto::CONTROL_BITS) {
     if (track_registers_) check_hazards(s, in, now);

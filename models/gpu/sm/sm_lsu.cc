@@ -1,14 +1,17 @@
 // The SM's memory pipeline (Huerta et al. §8): each sub-core queues its memory instructions
 // (queue + latch) and computes addresses one instruction at a time; structures shared by the
 // sub-cores accept one instruction every few cycles; shared-memory accesses complete after
-// the shared latency, global and local accesses are coalesced into 128-byte line requests
-// that go out through the memory port (a few per cycle) and complete when every line is back.
+// the shared latency plus a cycle per bank-conflict wavefront, global and local accesses are
+// coalesced (models/memory/coalescer.h) into 128-byte line requests that go out through the
+// memory port (a few per cycle) and complete when every line is back.
 #include <algorithm>
 #include <bit>
 
 #include "models/gpu/sm/pipeline_trace.h"
 #include "models/gpu/sm/sm.h"
 #include "models/gpu/sm/sm_state.h"
+#include "models/memory/coalescer.h"
+#include "models/memory/shared_banks.h"
 #include "src/exec/lanes.h"
 
 namespace xpusim::gpu {
@@ -46,7 +49,10 @@ void Sm::enqueue_memory(uint16_t slot, const exec::DynInst& d, Cycle now) {
   sc.lsu_queue.push_back(idx);
   ++ctas_[s.cta].inflight;
   if (m.ldgsts) ++s.open_group;
-  if (d.space == exec::Space::Shared || m.ldgsts) ++*energy_.shared_accesses;
+  if (d.space == exec::Space::Shared || m.ldgsts) {
+    ++*energy_.shared_accesses;
+    *energy_.shared_bytes += static_cast<uint64_t>(std::popcount(d.exec)) * d.bytes;
+  }
   // Sources are read while the address is computed; stores also read their data, 64 bytes
   // per cycle (Huerta et al. Table 2: WAR 11 for loads, 14/16/20 for 32/64/128-bit stores).
   const Cycle data = d.store && !d.atomic ? 1 + (32u * d.bytes) / 64 : 0;
@@ -81,43 +87,60 @@ bool Sm::lsu_cycle(Cycle now) {
 
 void Sm::start_memory(uint32_t idx, Cycle now) {
   MemInst& m = mem_[idx];
+  const exec::DynInst& d = m.d;
   if (!m.global) {  // shared memory, SHFL, or nothing executed: the shared latency from issue
-    const Cycle done = std::max<Cycle>(now + 1, m.issued + p_.shared_latency);
+    // Bank conflicts: every wavefront beyond the first holds the shared pipe a cycle more
+    // and delays the result as long (models/memory/shared_banks.h).
+    uint32_t extra = 0;
+    if (d.exec && d.space == exec::Space::Shared && d.bytes) {
+      const mem::Wavefronts w = d.inst->op == isa::Op::LDSM
+                                    ? mem::ldsm_wavefronts(p_.shared_banks, d.addr.data(), d.inst->m.size)
+                                    : mem::shared_wavefronts(p_.shared_banks, d.addr.data(), d.exec, d.bytes);
+      *stat_.shared_wavefronts += w.total;
+      *stat_.shared_conflicts += w.conflicts();
+      extra = w.total > 1 ? w.total - 1 : 0;
+      shared_free_ += extra;
+    }
+    const Cycle done = std::max<Cycle>(now + 1, m.issued + p_.shared_latency) + extra;
     schedule(done, m.warp, kMemDone, 0, idx);
     return;
   }
+  if (m.ldgsts && d.exec) {  // its shared-memory write takes the shared pipe too
+    const mem::Wavefronts w = mem::ldgsts_write_wavefronts(p_.shared_banks, d.exec, d.bytes);
+    *stat_.shared_wavefronts += w.total;
+    *stat_.shared_conflicts += w.conflicts();
+    shared_free_ += w.total > 1 ? w.total - 1 : 0;
+  }
   // Coalesce the executing lanes into 128-byte lines with 32-byte sector masks.
-  std::array<uint64_t, 32> lines;
-  std::array<uint8_t, 32> masks;
-  uint32_t n = 0;
-  const exec::DynInst& d = m.d;
-  exec::for_lanes(d.exec, [&](int l) {
-    uint64_t a = d.addr[l];
-    if (d.space == exec::Space::Local)  // per-thread local memory lives in a per-SM DRAM window
-      a = (uint64_t{0xfe} << 40) | (uint64_t{id_} << 28) | ((uint64_t{m.warp} * 32 + l) << 14) | (a & 0x3fff);
-    const uint64_t line = a & ~uint64_t{127};
-    const uint32_t first = static_cast<uint32_t>((a & 127) >> 5);
-    const uint32_t last = static_cast<uint32_t>(((a & 127) + d.bytes - 1) >> 5);
-    uint8_t mask = 0;
-    for (uint32_t k = first; k <= last && k < 4; ++k) mask |= static_cast<uint8_t>(1u << k);
-    uint32_t i = 0;
-    while (i < n && lines[i] != line) ++i;
-    if (i == n) lines[n] = line, masks[n++] = 0;
-    masks[i] |= mask;
-  });
+  const uint64_t* addr = d.addr.data();
+  std::array<uint64_t, 32> local;
+  if (d.space == exec::Space::Local) {  // per-thread local memory lives in a per-SM DRAM window
+    exec::for_lanes(d.exec, [&](int l) {
+      local[static_cast<size_t>(l)] = (uint64_t{0xfe} << 40) | (uint64_t{id_} << 28) |
+                                      ((uint64_t{m.warp} * 32 + static_cast<uint64_t>(l)) << 14) | (d.addr[static_cast<size_t>(l)] & 0x3fff);
+    });
+    addr = local.data();
+  }
+  mem::CoalescedLines lines;
+  const uint32_t n = mem::coalesce(addr, d.exec, d.bytes, lines);
   m.lines = n;
   const engine::MemOp op = d.atomic ? engine::MemOp::Atomic : (d.store ? engine::MemOp::Store : engine::MemOp::Load);
+  // .BYPASS (cp.async.cg: "caches at the L2 only", PTX ISA) and GPU/system-scope accesses
+  // (ld.cg, ld.volatile compile to .STRONG.GPU/.SYS) skip the SM's L1: the assembler marks them.
+  const uint8_t flags = (d.inst->m.flags & isa::kBypassL1) ? engine::MemReq::kBypassL1 : 0;
   for (uint32_t i = 0; i < n; ++i) {
     SIM_CHECK(outq_size_ < outq_.size(), "{}: request queue overflow", path());
     engine::MemReq& r = outq_[(outq_head_ + outq_size_++) % outq_.size()];
     r = engine::MemReq{};
-    r.line_addr = lines[i];
-    r.sector_mask = masks[i];
+    r.line_addr = lines[i].line_addr;
+    r.sector_mask = lines[i].sector_mask;
     r.op = op;
+    r.flags = flags;
+    r.atomics = op == engine::MemOp::Atomic ? lines[i].lanes : 0;
     r.source = id_;
     r.tag = idx;
     r.issued = clk_.edge(now);
-    *stat_.mem_sectors += static_cast<uint64_t>(std::popcount(masks[i]));
+    *stat_.mem_sectors += static_cast<uint64_t>(std::popcount(lines[i].sector_mask));
   }
   *stat_.mem_lines += n;
   if (n == 0) schedule(now + 1, m.warp, kMemDone, 0, idx);

@@ -50,6 +50,7 @@ std::vector<InstTiming> resolve_timing(const SmParams& p, const isa::Kernel& k) 
     const sim::UnitTiming ut = p.timing.of(in);
     t.latency = static_cast<uint16_t>(ut.latency);
     t.interval = static_cast<uint16_t>(ut.interval);
+    t.cost = energy::classify(in);
   }
   return out;
 }

@@ -10,6 +10,8 @@
 #include "config.pb.h"
 #include "models/gpu/sm/front_end.h"
 #include "models/gpu/sm/regfile.h"
+#include "models/memory/shared_banks.h"
+#include "src/energy/op_class.h"
 #include "src/isa/inst.h"
 #include "src/sim/inst_timing.h"
 
@@ -38,6 +40,7 @@ struct SmParams {
   RegFileParams rf;
   FrontEndParams fe;
   LsuParams lsu;
+  mem::BankParams shared_banks;            // from gpu.l1 (set by the GPU: not in SmSpec)
 
   static SmParams from(const proto::SmSpec& sm);
 };
@@ -49,6 +52,7 @@ struct InstTiming {
   bool memory = false;       // goes through the LSU
   uint16_t latency = 1;
   uint16_t interval = 1;
+  energy::OpCost cost;       // datapath operations per lane/warp (energy and FLOP counters)
 };
 
 std::vector<InstTiming> resolve_timing(const SmParams& p, const isa::Kernel& k);

@@ -1,0 +1,90 @@
+#include "models/memory/shared_banks.h"
+
+#include <algorithm>
+#include <array>
+#include <bit>
+
+#include "src/engine/error.h"
+
+namespace xpusim::mem {
+
+namespace {
+
+constexpr uint32_t kMaxBanks = 64;
+constexpr uint32_t kMaxWords = 32 * 4;  // a phase touches at most 32 lanes x 16 bytes / 4
+
+// Wavefronts for one phase: the lanes in `lanes` each touching `width` bytes from addr[l].
+uint32_t phase_wavefronts(const BankParams& b, const uint64_t* addr, uint32_t lanes, uint32_t width) {
+  // The distinct words of the phase (a fixed array: at most kMaxWords of them), then per bank
+  // the count of distinct words it holds.
+  std::array<uint64_t, kMaxWords> words;
+  uint32_t n = 0;
+  for (uint32_t m = lanes; m; m &= m - 1) {
+    const int l = std::countr_zero(m);
+    const uint64_t first = addr[l] / b.bank_bytes, last = (addr[l] + width - 1) / b.bank_bytes;
+    for (uint64_t w = first; w <= last; ++w) {
+      bool seen = false;
+      for (uint32_t i = 0; i < n && !seen; ++i) seen = words[i] == w;
+      if (!seen && n < kMaxWords) words[n++] = w;
+    }
+  }
+  std::array<uint32_t, kMaxBanks> per_bank{};
+  uint32_t worst = 0;
+  for (uint32_t i = 0; i < n; ++i) worst = std::max(worst, ++per_bank[words[i] % b.banks]);
+  return worst;
+}
+
+void check(const BankParams& b, uint32_t width) {
+  SIM_CHECK(b.banks >= 1 && b.banks <= kMaxBanks && b.bank_bytes >= 1, "shared banks {} x {} bytes", b.banks, b.bank_bytes);
+  SIM_CHECK(width >= 1 && width <= 16, "shared access width {} bytes", width);
+}
+
+// Lanes per phase: a phase moves at most one row of the banks (banks x bank_bytes bytes).
+uint32_t lanes_per_phase(const BankParams& b, uint32_t width) {
+  const uint32_t row = b.banks * b.bank_bytes;
+  return std::clamp<uint32_t>(row / width, 1, 32);
+}
+
+}  // namespace
+
+BankParams BankParams::from(const proto::L1Spec& l1) {
+  BankParams b;
+  if (l1.has_shared_banks()) b.banks = l1.shared_banks();
+  if (l1.has_shared_bank_bytes()) b.bank_bytes = l1.shared_bank_bytes();
+  return b;
+}
+
+Wavefronts shared_wavefronts(const BankParams& b, const uint64_t* addr, uint32_t lane_mask, uint32_t width) {
+  check(b, width);
+  const uint32_t per = lanes_per_phase(b, width);
+  Wavefronts w;
+  for (uint32_t first = 0; first < 32; first += per) {
+    const uint32_t group = per >= 32 ? 0xffffffffu : ((1u << per) - 1) << first;
+    const uint32_t lanes = lane_mask & group;
+    if (!lanes) continue;
+    ++w.phases;
+    w.total += phase_wavefronts(b, addr, lanes, width);
+  }
+  return w;
+}
+
+Wavefronts ldsm_wavefronts(const BankParams& b, const uint64_t* addr, uint32_t matrices) {
+  check(b, 16);
+  SIM_CHECK(matrices == 1 || matrices == 2 || matrices == 4, "LDSM with {} matrices", matrices);
+  Wavefronts w;
+  for (uint32_t j = 0; j < matrices; ++j) {
+    ++w.phases;
+    w.total += phase_wavefronts(b, addr, 0xffu << (8 * j), 16);
+  }
+  return w;
+}
+
+Wavefronts ldgsts_write_wavefronts(const BankParams& b, uint32_t lane_mask, uint32_t width) {
+  check(b, width);
+  const uint32_t row = b.banks * b.bank_bytes;
+  const uint32_t bytes = static_cast<uint32_t>(std::popcount(lane_mask)) * width;
+  const uint32_t n = (bytes + row - 1) / row;
+  return Wavefronts{n, n};
+}
+
+}  // namespace xpusim::mem

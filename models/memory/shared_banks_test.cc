@@ -1,0 +1,97 @@
+// Shared-memory banks: wavefronts for strided, broadcast and wide accesses, LDSM, LDGSTS.
+#include <catch2/catch.hpp>
+
+#include <array>
+
+#include "models/memory/shared_banks.h"
+
+using namespace xpusim::mem;
+
+namespace {
+
+std::array<uint64_t, 32> strided(uint64_t base, uint64_t stride) {
+  std::array<uint64_t, 32> a{};
+  for (uint32_t l = 0; l < 32; ++l) a[l] = base + l * stride;
+  return a;
+}
+
+}  // namespace
+
+TEST_CASE("banks: 32-bit strides of 1 to 32 words cost as many wavefronts", "[banks]") {
+  const BankParams b;
+  for (uint32_t s : {1u, 2u, 4u, 8u, 16u, 32u}) {
+    const auto a = strided(0x100, 4 * s);
+    const Wavefronts w = shared_wavefronts(b, a.data(), 0xffffffffu, 4);
+    CHECK(w.total == s);
+    CHECK(w.phases == 1);
+    CHECK(w.conflicts() == s - 1);
+  }
+  // odd strides are conflict-free
+  const auto odd = strided(0, 4 * 3);
+  CHECK(shared_wavefronts(b, odd.data(), 0xffffffffu, 4).total == 1);
+}
+
+TEST_CASE("banks: lanes reading the same word are served by one broadcast", "[banks]") {
+  const BankParams b;
+  const auto same = strided(0x40, 0);
+  CHECK(shared_wavefronts(b, same.data(), 0xffffffffu, 4).total == 1);
+  // pairs of lanes on the same word, words consecutive: still one wavefront
+  std::array<uint64_t, 32> pairs{};
+  for (uint32_t l = 0; l < 32; ++l) pairs[l] = 4 * (l / 2);
+  CHECK(shared_wavefronts(b, pairs.data(), 0xffffffffu, 4).total == 1);
+  // bytes of one word (8-bit accesses): one wavefront
+  const auto bytes = strided(0, 1);
+  CHECK(shared_wavefronts(b, bytes.data(), 0xffffffffu, 1).total == 1);
+  // two distinct words in bank 0 for half the lanes each: two
+  std::array<uint64_t, 32> two{};
+  for (uint32_t l = 0; l < 32; ++l) two[l] = l < 16 ? 0 : 128;
+  CHECK(shared_wavefronts(b, two.data(), 0xffffffffu, 4).total == 2);
+}
+
+TEST_CASE("banks: sequential 64- and 128-bit accesses take 2 and 4 wavefronts", "[banks]") {
+  const BankParams b;
+  const auto a8 = strided(0, 8);
+  const Wavefronts w8 = shared_wavefronts(b, a8.data(), 0xffffffffu, 8);
+  CHECK(w8.total == 2);
+  CHECK(w8.conflicts() == 0);
+  const auto a16 = strided(0, 16);
+  const Wavefronts w16 = shared_wavefronts(b, a16.data(), 0xffffffffu, 16);
+  CHECK(w16.total == 4);
+  CHECK(w16.conflicts() == 0);
+  // a 64-bit access with a 256-byte stride: each half-warp's 16 lanes hit the same 2 banks
+  const auto c8 = strided(0, 256);
+  CHECK(shared_wavefronts(b, c8.data(), 0xffffffffu, 8).total == 32);
+  // half the lanes active: only the phases with lanes count
+  CHECK(shared_wavefronts(b, a16.data(), 0x0000ffffu, 16).total == 2);
+  CHECK(shared_wavefronts(b, a16.data(), 0, 16).total == 0);
+}
+
+TEST_CASE("banks: LDSM reads one 8x16-byte matrix per wavefront unless its rows conflict", "[banks]") {
+  const BankParams b;
+  // rows of a 16x16 half tile stored 32 bytes apart (a 64-byte pitch would be the usual padding)
+  const auto dense = strided(0, 16);  // rows packed: conflict-free
+  CHECK(ldsm_wavefronts(b, dense.data(), 4).total == 4);
+  CHECK(ldsm_wavefronts(b, dense.data(), 1).total == 1);
+  const auto pitch128 = strided(0, 128);  // every row starts in bank 0: 8-way conflict
+  const Wavefronts w = ldsm_wavefronts(b, pitch128.data(), 2);
+  CHECK(w.total == 16);
+  CHECK(w.conflicts() == 14);
+  const auto pitch144 = strided(0, 144);  // padded by 16 bytes: conflict-free again
+  CHECK(ldsm_wavefronts(b, pitch144.data(), 4).total == 4);
+}
+
+TEST_CASE("banks: the LDGSTS shared write moves 128 bytes a wavefront", "[banks]") {
+  const BankParams b;
+  CHECK(ldgsts_write_wavefronts(b, 0xffffffffu, 16).total == 4);
+  CHECK(ldgsts_write_wavefronts(b, 0xffffffffu, 4).total == 1);
+  CHECK(ldgsts_write_wavefronts(b, 0x1u, 8).total == 1);
+  CHECK(ldgsts_write_wavefronts(b, 0, 8).total == 0);
+}
+
+TEST_CASE("banks: the bank count and width are parameters", "[banks]") {
+  const BankParams b{16, 8};  // 16 banks of 8 bytes
+  const auto a = strided(0, 8);  // 8-byte stride: consecutive banks, 128 bytes a phase
+  CHECK(shared_wavefronts(b, a.data(), 0xffffffffu, 8).total == 2);
+  const auto c = strided(0, 4);  // 4-byte stride: pairs of lanes share a bank word
+  CHECK(shared_wavefronts(b, c.data(), 0xffffffffu, 4).total == 1);
+}
