@@ -3,11 +3,11 @@
 // and the address -> slice mapping. The crossbar side and the DRAM are test-only fakes.
 #include <catch2/catch.hpp>
 
-#include <deque>
 #include <vector>
 
 #include "models/memory/l2/l2_slice.h"
 #include "models/memory/l2/slice_map.h"
+#include "models/memory/test_fakes.h"
 #include "src/engine/env.h"
 #include "src/engine/port.h"
 
@@ -20,89 +20,6 @@ using engine::MemResp;
 using engine::Tick;
 
 namespace {
-
-// The crossbar side: sends scripted requests in order (each not before its cycle).
-class Requester final : public engine::Component {
- public:
-  Requester(sc_core::sc_module_name n, engine::Env& env, engine::ClockDomain clk) : Component(n, env, clk) {}
-  engine::OutPort<MemReq> out;
-  engine::InPort<MemResp> in;
-  std::deque<std::pair<Cycle, MemReq>> todo;
-  std::vector<Cycle> sent;
-  std::vector<std::pair<Cycle, MemResp>> got;
-  void add(Cycle at, uint64_t line, MemOp op = MemOp::Load, uint8_t mask = 1, uint8_t atomics = 0) {
-    MemReq r;
-    r.line_addr = line;
-    r.op = op;
-    r.sector_mask = mask;
-    r.atomics = atomics;
-    r.tag = static_cast<uint32_t>(todo.size() + sent.size());
-    todo.emplace_back(at, r);
-  }
-  Cycle got_at(uint32_t tag) const {
-    for (const auto& [c, r] : got)
-      if (r.tag == tag) return c;
-    return 0;
-  }
-  bool do_cycle(Cycle now) override {
-    const Tick t = clock().edge(now);
-    bool any = false;
-    if (!todo.empty() && todo.front().first <= now && out.can_send(t)) {
-      out.send(t, todo.front().second);
-      sent.push_back(now);
-      todo.pop_front();
-      any = true;
-    }
-    while (in.can_recv(t)) {
-      got.emplace_back(now, in.front());
-      in.pop(t);
-      any = true;
-    }
-    return any;
-  }
-  Tick next_event() const override {
-    if (todo.empty()) return kNever;
-    const Tick at = clock().edge(todo.front().first);
-    return at > engine::now_tick() ? at : kNever;
-  }
-  bool busy() const override { return !todo.empty(); }
-  std::string describe() const override { return "requester"; }
-};
-
-// A DRAM that answers every request `latency` cycles after it arrives.
-class FakeDram final : public engine::Component {
- public:
-  FakeDram(sc_core::sc_module_name n, engine::Env& env, engine::ClockDomain clk) : Component(n, env, clk) {}
-  engine::InPort<MemReq> in;
-  engine::OutPort<MemResp> out;
-  Cycle latency = 50;
-  std::vector<std::pair<Cycle, MemReq>> got;
-  std::deque<std::pair<Cycle, MemResp>> pending;
-  bool do_cycle(Cycle now) override {
-    const Tick t = clock().edge(now);
-    bool any = false;
-    while (in.can_recv(t)) {
-      const MemReq& r = in.front();
-      got.emplace_back(now, r);
-      pending.emplace_back(now + latency, MemResp{r.tag, r.source, r.sector_mask, r.op});
-      in.pop(t);
-      any = true;
-    }
-    while (!pending.empty() && pending.front().first <= now && out.can_send(t)) {
-      out.send(t, pending.front().second);
-      pending.pop_front();
-      any = true;
-    }
-    return any;
-  }
-  Tick next_event() const override {
-    if (pending.empty()) return kNever;
-    const Tick at = clock().edge(pending.front().first);
-    return at > engine::now_tick() ? at : kNever;
-  }
-  bool busy() const override { return !pending.empty(); }
-  std::string describe() const override { return "fake dram"; }
-};
 
 mem::L2Params small(uint32_t sets, uint32_t ways) {
   sc_core::sc_set_time_resolution(1, sc_core::SC_PS);
@@ -122,13 +39,14 @@ struct Rig {
   engine::Env env;
   engine::ClockDomain clk{1000};
   mem::L2Slice l2;
-  Requester req{"xbar", env, clk};
-  FakeDram dram{"dram", env, clk};
+  mem::testing::ScriptedRequester req{"xbar", env, clk};  // the crossbar side
+  mem::testing::DelayedResponder dram{"dram", env, clk};
   engine::Channel<MemReq> a{"a", 8};
   engine::Channel<MemResp> b{"b", 64};
   engine::Channel<MemReq> c{"c", 4};
   engine::Channel<MemResp> d;
   explicit Rig(const mem::L2Params& p) : l2("l2[0]", env, clk, p, 3), d("d", p.dram_outstanding()) {
+    dram.latency = 50;
     a.bind(&req, &l2);
     req.out.connect(&a);
     l2.req_in.connect(&a);
@@ -142,8 +60,12 @@ struct Rig {
     dram.out.connect(&d);
     l2.from_dram.connect(&d);
   }
+  // Requests are tagged 0, 1, 2, ... in the order they are added.
+  void add(Cycle at, uint64_t line, MemOp op = MemOp::Load, uint8_t mask = 1, uint8_t atomics = 0) {
+    req.add(at, line, op, mask, static_cast<uint32_t>(req.todo.size() + req.sent.size()), atomics);
+  }
   void run(uint64_t cycles) {
-    req.wake_at(0);
+    req.start();
     sc_core::sc_start(sc_core::sc_time::from_value(cycles * clk.period()));
   }
   uint64_t stat(const std::string& n) { return env.stats().counter("l2[0]", n); }
@@ -153,15 +75,15 @@ struct Rig {
 
 SCENARIO("an L2 miss goes to DRAM and a later access to the line hits", "[l2][systemc]") {
   Rig rig(small(4, 2));
-  rig.req.add(1, 0x1000, MemOp::Load, 0x3);
-  rig.req.add(200, 0x1000, MemOp::Load, 0x1);
+  rig.add(1, 0x1000, MemOp::Load, 0x3);
+  rig.add(200, 0x1000, MemOp::Load, 0x1);
   rig.run(400);
   REQUIRE(rig.req.got.size() == 2);
   // hit: one cycle into the slice, access_latency, one cycle back
-  CHECK(rig.req.got_at(1) - rig.req.sent[1] == 20 + 2);
+  CHECK(rig.req.got_at(1) - rig.req.sent[1].first == 20 + 2);
   // miss: into the slice (1), to DRAM (1), DRAM (50), back to the slice (1), the fill through
   // the slice's pipeline like a hit (access_latency 20), back (1)
-  CHECK(rig.req.got_at(0) - rig.req.sent[0] == 1 + 1 + 50 + 1 + 20 + 1);
+  CHECK(rig.req.got_at(0) - rig.req.sent[0].first == 1 + 1 + 50 + 1 + 20 + 1);
   REQUIRE(rig.dram.got.size() == 1);
   CHECK(rig.dram.got[0].second.sector_mask == 0x3);
   CHECK(rig.dram.got[0].second.source == 3);  // the slice's DRAM port
@@ -177,9 +99,9 @@ SCENARIO("an L2 miss goes to DRAM and a later access to the line hits", "[l2][sy
 
 SCENARIO("misses to a line in flight merge into its MSHR", "[l2][systemc]") {
   Rig rig(small(4, 2));
-  rig.req.add(1, 0x2000, MemOp::Load, 0x1);
-  rig.req.add(2, 0x2000, MemOp::Load, 0x1);  // same sector: no new DRAM read
-  rig.req.add(3, 0x2000, MemOp::Load, 0x6);  // new sectors: one more read, for those only
+  rig.add(1, 0x2000, MemOp::Load, 0x1);
+  rig.add(2, 0x2000, MemOp::Load, 0x1);  // same sector: no new DRAM read
+  rig.add(3, 0x2000, MemOp::Load, 0x6);  // new sectors: one more read, for those only
   rig.run(400);
   REQUIRE(rig.req.got.size() == 3);
   REQUIRE(rig.dram.got.size() == 2);
@@ -193,9 +115,9 @@ SCENARIO("misses to a line in flight merge into its MSHR", "[l2][systemc]") {
 
 SCENARIO("a full set evicts its LRU line and writes back only dirty sectors", "[l2][systemc]") {
   Rig rig(small(1, 2));  // one set, two ways
-  rig.req.add(1, 0x0000, MemOp::Store, 0x5);
-  rig.req.add(2, 0x0080, MemOp::Load, 0x1);
-  rig.req.add(100, 0x0100, MemOp::Load, 0x1);  // evicts 0x0000 (least recently used)
+  rig.add(1, 0x0000, MemOp::Store, 0x5);
+  rig.add(2, 0x0080, MemOp::Load, 0x1);
+  rig.add(100, 0x0100, MemOp::Load, 0x1);  // evicts 0x0000 (least recently used)
   rig.run(400);
   REQUIRE(rig.req.got.size() == 3);
   CHECK(rig.stat("store_misses") == 1);
@@ -220,10 +142,10 @@ SCENARIO("a full set evicts its LRU line and writes back only dirty sectors", "[
 
 SCENARIO("atomics are performed at the slice at atomic_cycles per lane operation", "[l2][systemc]") {
   Rig rig(small(4, 2));
-  rig.req.add(1, 0x3000, MemOp::Store, 0x1);  // line present
-  rig.req.add(100, 0x3000, MemOp::Atomic, 0x1, 4);
-  rig.req.add(100, 0x3000, MemOp::Atomic, 0x1, 4);
-  rig.req.add(100, 0x3000, MemOp::Load, 0x1);
+  rig.add(1, 0x3000, MemOp::Store, 0x1);  // line present
+  rig.add(100, 0x3000, MemOp::Atomic, 0x1, 4);
+  rig.add(100, 0x3000, MemOp::Atomic, 0x1, 4);
+  rig.add(100, 0x3000, MemOp::Load, 0x1);
   rig.run(400);
   REQUIRE(rig.req.got.size() == 4);
   const Cycle a1 = rig.req.got_at(1), a2 = rig.req.got_at(2), ld = rig.req.got_at(3);
@@ -232,7 +154,7 @@ SCENARIO("atomics are performed at the slice at atomic_cycles per lane operation
   // the load is looked up only once the second atomic frees the slice, then takes a hit's
   // latency: it returns one cycle after that atomic
   CHECK(ld - a2 == 1);
-  CHECK(ld - rig.req.sent[3] > 22 + 8);  // an unobstructed hit takes 22
+  CHECK(ld - rig.req.sent[3].first > 22 + 8);  // an unobstructed hit takes 22
   CHECK(rig.stat("atomics") == 8);
   CHECK(rig.env.stats().counter("l2[0]", "energy.atomic") == 8);
   CHECK(rig.stat("atomic_hits") == 2);
@@ -242,8 +164,8 @@ SCENARIO("with every MSHR busy the slice holds the next miss back", "[l2][system
   mem::L2Params p = small(4, 2);
   p.mshrs = 1;
   Rig rig(p);
-  rig.req.add(1, 0x4000, MemOp::Load, 0x1);
-  rig.req.add(1, 0x5000, MemOp::Load, 0x1);
+  rig.add(1, 0x4000, MemOp::Load, 0x1);
+  rig.add(1, 0x5000, MemOp::Load, 0x1);
   rig.run(400);
   REQUIRE(rig.req.got.size() == 2);
   REQUIRE(rig.dram.got.size() == 2);

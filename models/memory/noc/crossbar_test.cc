@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "models/memory/noc/crossbar.h"
+#include "models/memory/test_fakes.h"
 #include "src/engine/env.h"
 #include "src/engine/port.h"
 
@@ -31,84 +32,8 @@ class ModRouter final : public mem::SliceRouter {
   uint32_t n_;
 };
 
-// An SM end: sends its scripted requests in order (each not before its cycle), records responses.
-class FakeSm final : public engine::Component {
- public:
-  FakeSm(sc_core::sc_module_name n, engine::Env& env, engine::ClockDomain clk) : Component(n, env, clk) {}
-  engine::OutPort<MemReq> out;
-  engine::InPort<MemResp> in;
-  std::deque<std::pair<Cycle, MemReq>> todo;
-  std::vector<std::pair<Cycle, MemReq>> sent;
-  std::vector<std::pair<Cycle, MemResp>> got;
-  void add(Cycle at, uint64_t line, MemOp op = MemOp::Load, uint8_t mask = 1, uint32_t tag = 0) {
-    MemReq r;
-    r.line_addr = line;
-    r.op = op;
-    r.sector_mask = mask;
-    r.tag = tag;
-    todo.emplace_back(at, r);
-  }
-  void start() { wake_at(0); }
-  bool do_cycle(Cycle now) override {
-    const Tick t = clock().edge(now);
-    bool any = false;
-    if (!todo.empty() && todo.front().first <= now && out.can_send(t)) {
-      out.send(t, todo.front().second);
-      sent.emplace_back(now, todo.front().second);
-      todo.pop_front();
-      any = true;
-    }
-    while (in.can_recv(t)) {
-      got.emplace_back(now, in.front());
-      in.pop(t);
-      any = true;
-    }
-    return any;
-  }
-  Tick next_event() const override {
-    if (todo.empty()) return kNever;
-    const Tick at = clock().edge(todo.front().first);
-    return at > engine::now_tick() ? at : kNever;
-  }
-  bool busy() const override { return !todo.empty(); }
-  std::string describe() const override { return "fake sm"; }
-};
-
-// A slice end: takes a request when `accept` allows, answers it after `latency` cycles.
-class FakeSlice final : public engine::Component {
- public:
-  FakeSlice(sc_core::sc_module_name n, engine::Env& env, engine::ClockDomain clk) : Component(n, env, clk) {}
-  engine::InPort<MemReq> in;
-  engine::OutPort<MemResp> out;
-  bool accept = true;
-  Cycle latency = 1;
-  std::vector<std::pair<Cycle, MemReq>> got;
-  std::deque<std::pair<Cycle, MemResp>> pending;
-  bool do_cycle(Cycle now) override {
-    const Tick t = clock().edge(now);
-    bool any = false;
-    while (accept && in.can_recv(t)) {
-      const MemReq& r = in.front();
-      got.emplace_back(now, r);
-      pending.emplace_back(now + latency, MemResp{r.tag, r.source, r.sector_mask, r.op});
-      in.pop(t);
-      any = true;
-    }
-    while (!pending.empty() && pending.front().first <= now && out.can_send(t)) {
-      out.send(t, pending.front().second);
-      pending.pop_front();
-      any = true;
-    }
-    return any;
-  }
-  Tick next_event() const override {
-    if (pending.empty()) return kNever;
-    const Tick at = clock().edge(pending.front().first);
-    return at > engine::now_tick() ? at : kNever;
-  }
-  bool busy() const override { return !pending.empty(); }
-  std::string describe() const override { return "fake slice"; }
-};
+using FakeSm = mem::testing::ScriptedRequester;   // an SM end
+using FakeSlice = mem::testing::DelayedResponder;  // a slice end
 
 struct Rig {
   engine::Env env;
