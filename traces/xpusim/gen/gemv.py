@@ -64,14 +64,7 @@ def build(spec: GemvSpec) -> Kernel:
         w = k.reg("w", 4)
         k.op("LDG.E.128", [w], [Mem(pw)])
         wv = _widen(k, [w[i] for i in range(4)])
-        xb = px
-        for b in range(spec.batch):
-            if b:
-                xb = k.add64(xb, kbytes)
-            x = k.reg("x", 4)
-            k.op("LDG.E.128", [x], [Mem(xb)])
-            for wi, xi in zip(wv, _widen(k, [x[i] for i in range(4)])):
-                k.op("FFMA", [acc[b]], [wi, xi, acc[b]])
+        _dot_batch(k, spec, px, kbytes, wv, acc)
         k.add64(pw, 512, dst=pw)
         k.add64(px, 512, dst=px)
     _store(k, spec, lane, col, acc)
@@ -132,14 +125,7 @@ def _build_w4(spec: GemvSpec) -> Kernel:
         for j in range(8):
             t = k.lop(k.shr(q, 4 * j) if j else q, 0xF, 0xEA, c=MAGIC)   # ((q >> 4j) & 15) | magic
             w.append(k.f("FMUL", k.f("FADD", t, -bz), sf))
-        xb = px
-        for b in range(spec.batch):
-            if b:
-                xb = k.add64(xb, kbytes)
-            x = k.reg("x", 4)
-            k.op("LDG.E.128", [x], [Mem(xb)])
-            for wi, xi in zip(w, _widen(k, [x[i] for i in range(4)])):
-                k.op("FFMA", [acc[b]], [wi, xi, acc[b]])
+        _dot_batch(k, spec, px, kbytes, w, acc)
         k.add64(pq, 128, dst=pq)
         k.add64(ps, 2 * gstep, dst=ps)
         k.add64(pz, gstep, dst=pz)
@@ -150,6 +136,19 @@ def _build_w4(spec: GemvSpec) -> Kernel:
                 "# Y[B,N] (FP32) = X[B,K] (FP16) @ ((Q - Z) * S)^T: Q [N,K] UINT4, S/Z per "
                 f"{spec.group} of K; one warp per column, K % 256 == 0."]
     return k
+
+
+def _dot_batch(k, spec, px, kbytes, w, acc):
+    """acc[b] += w . x_b for each batch row b: loads 8 FP16 activations of row b (rows kbytes
+    apart from px) and FFMAs them with the 8 FP32 weights w."""
+    xb = px
+    for b in range(spec.batch):
+        if b:
+            xb = k.add64(xb, kbytes)
+        x = k.reg("x", 4)
+        k.op("LDG.E.128", [x], [Mem(xb)])
+        for wi, xi in zip(w, _widen(k, [x[i] for i in range(4)])):
+            k.op("FFMA", [acc[b]], [wi, xi, acc[b]])
 
 
 def _store(k: Kernel, spec: GemvSpec, lane, col, acc) -> None:
