@@ -172,6 +172,17 @@ def test_swizzle_is_a_bijection_and_ldsm_phases_are_conflict_free():
     assert ldsm_phase_conflicts(plain) == 3
 
 
+def test_long_row_swizzle_repeats_every_128_bytes():
+    """Rows of 256 bytes or more only permute the chunks inside each 128-byte group, so chunk
+    c + 8 j sits 128 j bytes after chunk c: attention's compact LDSM offsets (d256) rely on it."""
+    for rb in (256, 512):
+        sw = Swizzle(rb)
+        for r in range(16):
+            for c in range(8):
+                for j in range(rb // 128):
+                    assert sw.offset(r, 16 * (c + 8 * j)) == sw.offset(r, 16 * c) + 128 * j
+
+
 def test_swizzle_device_code_matches_the_python_layout(xpusim, tmp_path):
     rb, rows = 64, 32
     sw = Swizzle(rb)
@@ -212,7 +223,8 @@ def gen(*args):
     (["softmax", "--rows", 64, "--n", 1000], "N 1000: must be a positive multiple of 256"),
     (["rmsnorm", "--rows", 6, "--n", 256], "rows 6: must be a positive multiple of the 4"),
     (["attention", "--bh", 2, "--seq", 100], "sequence length 100: must be a positive multiple of 64"),
-    (["attention", "--bh", 2, "--seq", 128, "--head-dim", 256], "head dim must be 64 or 128"),
+    (["attention", "--bh", 2, "--seq", 128, "--head-dim", 96], "head dim must be 64, 128 or 256, got 96"),
+    (["attention", "--bh", 2, "--seq", 128, "--head-dim", 512], "head dim must be 64, 128 or 256, got 512"),
     (["attention", "--bh", 2, "--seq", 128, "--dtype", "fp8"], "unsupported dtype 'fp8'"),
     (["gemv", "--n", 256, "--k", 1000], "K 1000: must be a positive multiple of 256"),
     (["gemv", "--n", 256, "--k", 1024, "--batch", 17], "batch must be 1..16"),

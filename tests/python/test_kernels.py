@@ -106,6 +106,40 @@ def test_attention_passes_its_check(xpusim, tmp_path, dtype, d, causal, bh, seq)
     assert all(c["passed"] for c in rep["checks"])
 
 
+@pytest.mark.parametrize("d", sorted(attention.TILING))
+@pytest.mark.parametrize("dtype", ["fp16", "bf16"])
+@pytest.mark.parametrize("causal", [False, True], ids=["full", "causal"])
+def test_attention_every_head_dim_passes_its_check(xpusim, tmp_path, d, dtype, causal):
+    """Each head dim (64, 128, 256), dtype and mask: the kernel as the generator writes it for
+    the A100, 2 heads x 192 (3 query blocks, so causal runs unmasked and diagonal blocks), fresh
+    inputs and float64 reference."""
+    spec = attention.AttentionSpec(dtype, d, causal)
+    (tmp_path / "k.xasm").write_text(attention.build(spec).xasm(LatencyTable.from_config(str(A100))))
+    seed = _seed()
+    (tmp_path / "w.textproto").write_text(attention.write_workload(spec, 2, 192, str(tmp_path), "k.xasm", seed=seed))
+    r, rep = _run(xpusim, tmp_path / "w.textproto", tmp_path / "out")
+    assert r.returncode == 0, f"seed {seed}: {r.stdout}{r.stderr}"
+    assert rep["checks"] and all(c["passed"] and c["nans"] == 0 for c in rep["checks"]), f"seed {seed}"
+    kern = rep["kernels"][0]
+    assert kern["registers_per_thread"] <= 255
+    assert kern["shared_bytes_per_cta"] == {64: 16384, 128: 32768, 256: 65536}[d]   # sK, sV (+ sQ for d256)
+
+
+def test_head_dim_256_fits_the_a100_and_h100_shared_memory():
+    """d256 keeps Q, K and V tiles in shared memory: 64 KiB per CTA, two CTAs per A100 SM."""
+    import config_pb2
+    from google.protobuf import text_format
+    text = attention.build(attention.AttentionSpec("fp16", 256, True)).xasm()
+    smem = sum(int(line.split()[2]) for line in text.splitlines() if line.startswith(".shared"))
+    assert smem == 65536
+    for name in ("a100", "h100_sxm"):
+        cfg = config_pb2.SystemConfig()
+        text_format.Parse((ROOT / "configs" / "gpu" / f"{name}.textproto").read_text(), cfg, allow_unknown_field=True)
+        sm = cfg.gpu.sm
+        assert smem + sm.reserved_shared_per_cta_bytes <= sm.max_shared_per_cta_bytes, name
+        assert 2 * (smem + sm.reserved_shared_per_cta_bytes) <= sm.shared_memory_bytes, f"{name}: two CTAs per SM"
+
+
 def test_causal_attention_differs_from_full_attention(xpusim, tmp_path):
     """The mask matters: the causal kernel fails the non-causal reference."""
     causal = attention.AttentionSpec("fp16", 128, True)

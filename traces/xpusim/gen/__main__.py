@@ -6,6 +6,7 @@ workload that runs and checks it. Bad parameters are refused with a message and 
     python3 -m xpusim.gen layernorm|rmsnorm --rows R --n N --out DIR
     python3 -m xpusim.gen gemv --batch 1 --n 4096 --k 4096 --out DIR
     python3 -m xpusim.gen attention --dtype fp16 --head-dim 128 --bh 16 --seq 2048 --causal --out DIR
+    python3 -m xpusim.gen sgemm --m 1024 --n 1056 --k 992 [--alpha 1.5 --beta -0.5] --out DIR
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import os
 import sys
 
 from ..builder import BuildError, LatencyTable
-from . import attention, gemm_tc, gemv, rowwise
+from . import attention, gemm_tc, gemv, rowwise, sgemm
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 DEFAULT_CONFIG = os.path.join(ROOT, "configs", "gpu", "a100.textproto")
@@ -74,13 +75,22 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("--seed", type=int, default=0, help="seed of the .npy inputs (4-bit)")
     a = sub.add_parser("attention", parents=[common], help="FlashAttention-2 forward (attention.py)")
     a.add_argument("--dtype", default="fp16", help="fp16 or bf16")
-    a.add_argument("--head-dim", type=int, default=128, help="64 or 128")
+    a.add_argument("--head-dim", type=int, default=128, help="64, 128 or 256")
     a.add_argument("--bh", type=int, required=True, help="batch x heads")
     a.add_argument("--seq", type=int, required=True, help="sequence length (multiple of 64)")
     a.add_argument("--causal", action="store_true")
     a.add_argument("--no-data", action="store_true",
                    help="random inputs from the workload seed and no check (large sizes)")
     a.add_argument("--seed", type=int, default=0, help="seed of the .npy inputs")
+    s = sub.add_parser("sgemm", parents=[common], help="FP32 SIMT SGEMM, Parboil mysgemmNT's algorithm (sgemm.py)")
+    s.add_argument("--m", type=int, required=True, help="rows of A and C (multiple of 128)")
+    s.add_argument("--n", type=int, required=True, help="columns of B and C (multiple of 16)")
+    s.add_argument("--k", type=int, required=True, help="inner dimension (multiple of 8)")
+    s.add_argument("--alpha", type=float, default=None,
+                   help="with --beta: .npy inputs with nonzero C and a float64 reference (default: alpha 1, beta 0, "
+                        "random inputs from the run's seed, as Parboil calls it)")
+    s.add_argument("--beta", type=float, default=None)
+    s.add_argument("--seed", type=int, default=0, help="seed of the .npy inputs (with --alpha/--beta)")
     for kind in rowwise.KINDS:
         r = sub.add_parser(kind, parents=[common], help=f"{kind} over FP16 rows (rowwise.py)")
         r.add_argument("--rows", type=int, required=True)
@@ -138,6 +148,19 @@ def generate(args) -> dict[str, str]:
             name = args.name or f"gemv_fp16_b{args.batch}_{args.n}x{args.k}"
             wl = gemv.workload(spec, args.n, args.k, kfile, name)
         return {kfile: gemv.build(spec).xasm(lat), name + ".textproto": wl}
+    if args.kernel == "sgemm":
+        spec = sgemm.SgemmSpec()
+        spec.check_problem(args.m, args.n, args.k)
+        kfile = spec.name + ".xasm"
+        if args.alpha is None and args.beta is None:
+            name = args.name or f"sgemm_fp32_{args.m}x{args.n}x{args.k}"
+            wl = sgemm.workload(spec, args.m, args.n, args.k, kfile, name)
+        else:
+            alpha = 1.0 if args.alpha is None else args.alpha
+            beta = 0.0 if args.beta is None else args.beta
+            name = args.name or f"sgemm_fp32_ab_{args.m}x{args.n}x{args.k}"
+            wl = sgemm.write_workload(spec, args.m, args.n, args.k, args.out, kfile, name, args.seed, alpha, beta)
+        return {kfile: sgemm.generate(spec), name + ".textproto": wl}
     spec = rowwise.RowwiseSpec(args.kernel, args.warps)
     spec.validate()
     spec.check_problem(args.rows, args.n)

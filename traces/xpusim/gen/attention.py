@@ -1,21 +1,27 @@
 """FlashAttention-2 forward on the builder: O = softmax(Q K^T / sqrt(D) [+ causal mask]) V for
-FP16 or BF16 Q, K, V, O of shape [batch*heads, S, D], FP32 accumulation.
+FP16 or BF16 Q, K, V, O of shape [batch*heads, S, D], FP32 accumulation, D = 64, 128 or 256.
 
 Grid: x = S / 64 query blocks, y = batch*heads; 4 warps per CTA, each owning 16 query rows.
-A CTA stages its 64 x D Q tile through shared memory into registers (LDSM, kept for the whole
-kernel), then walks the key/value blocks of 64 rows:
+A CTA stages its 64 x D Q tile through shared memory, then walks the key/value blocks of BN
+rows (`TILING`: 64 for D <= 128, 32 for D = 256):
 
     load K and V block kb into shared memory (LDG.128 -> STS.128, swizzled rows), BAR.SYNC
-    S = Q K^T             per warp: 16 x 64, m16n8k16 MMAs, K fragments by LDSM
+    S = Q K^T             per warp: 16 x BN, m16n8k16 MMAs, K fragments by LDSM
     online softmax        per row: m' = max(m, rowmax(S) * log2e/sqrt(D)); P = 2^(S*c - m') (MUFU.EX2);
                           alpha = 2^(m - m'); l = l * alpha + rowsum(P); O *= alpha
     O += P V              P re-packed from the S accumulators into A fragments (the C layout of
                           two m16n8 tiles is the A layout of one m16n8k16), V by LDSM.MT88
     BAR.SYNC
 
+For D <= 128 the Q fragments are loaded into registers once (LDSM) and kept. For D = 256 the
+O accumulator alone is 128 registers per thread, so Q stays in its own shared tile (sQ) and
+each k-step of S = Q K^T re-reads its Q fragment by LDSM, as FlashAttention-2's d256 kernels do.
+
 Row maxima combine across the 4 lanes of a row with SHFL.BFLY 1, 2; row sums stay per lane
-until the end (alpha is the same across those lanes). Causal: query block qb visits key blocks
-0..qb-1 unmasked and the diagonal block with a mask (key > query gives -inf, so P = 0).
+until the end (alpha is the same across those lanes). Causal: query block qb visits the key
+blocks below key 64 qb unmasked and the 64 / BN blocks of the diagonal with a mask (key >
+query gives -inf, so P = 0; a row whose keys in a diagonal block are all masked keeps its
+maximum from the earlier keys, so it gets P = 0 and alpha = 1).
 Not pipelined (no cp.async double buffering): a functional baseline, not a fast kernel.
 """
 
@@ -27,8 +33,29 @@ from dataclasses import dataclass
 
 from ..builder import Kernel, Mem, Swizzle, Workload
 
-BM = BN = 64
+BM = 64                                          # query rows per CTA (16 per warp)
 WARPS = 4
+
+
+@dataclass(frozen=True)
+class Tiling:
+    """How a head dim is tiled. Registers per thread that live through the key loop: the O
+    accumulator D/2 (16 x D FP32 per warp), S BN/2, Q fragments kept in registers D/4, and
+    LDSM offsets: one per 16 columns of K and of V (D/8), or 4 each for Q, K and V (12) when
+    compact."""
+    bn: int                  # keys (and values) per block
+    q_in_regs: bool          # Q fragments loaded once and kept, or re-loaded (LDSM) per k-step
+    compact_offsets: bool    # 4 LDSM offset registers per operand, the rest as immediates
+
+    def __post_init__(self) -> None:
+        if self.bn not in (16, 32, 64):
+            raise ValueError(f"key block {self.bn}: must be 16, 32 or 64 (a divisor of the {BM} query rows)")
+
+
+# d64/d128 keep Q in registers (D/4 = 16 or 32 words) with 64-key blocks. d256 cannot: O alone
+# is 128 words and Q would be 64 more, so Q stays in shared memory (sQ, 32 KiB) and is re-read
+# per k-step, blocks are 32 keys (S is 16 words) and the fragment offsets are compact.
+TILING = {64: Tiling(64, True, False), 128: Tiling(64, True, False), 256: Tiling(32, False, True)}
 DTYPES = {"fp16": ("HMMA.16816.F32", "F2FP.F16.F32.PACK_AB", "FP16", ""),
           "bf16": ("HMMA.16816.F32.BF16", "F2FP.BF16.F32.PACK_AB", "BF16", ".BF16_V2")}
 
@@ -42,9 +69,8 @@ class AttentionSpec:
     def validate(self) -> None:
         if self.dtype not in DTYPES:
             raise ValueError(f"unsupported dtype {self.dtype!r}: one of {', '.join(DTYPES)}")
-        if self.head_dim not in (64, 128):
-            raise ValueError(f"head dim must be 64 or 128, got {self.head_dim} (256 would need more than "
-                             "255 registers with 16 query rows per warp: the builder does not spill)")
+        if self.head_dim not in TILING:
+            raise ValueError(f"head dim must be 64, 128 or 256, got {self.head_dim}")
 
     @property
     def name(self) -> str:
@@ -60,58 +86,79 @@ class AttentionSpec:
 def build(spec: AttentionSpec) -> Kernel:
     spec.validate()
     D = spec.head_dim
+    tl = TILING[D]
+    BN = tl.bn
     rb = 2 * D                                   # bytes per row of a tile
     mma, pack, _, _ = DTYPES[spec.dtype]
     sw = Swizzle(rb)
     k = Kernel(spec.name, params="Q:u64 K:u64 V:u64 O:u64 S:u32 scale_log2e:f32")
-    tile = BM * rb
-    sK = k.shared_block("sK", tile)
-    sV = k.shared_block("sV", tile)
+    # Q re-read per k-step has its own tile; Q loaded into registers is staged through sK
+    sQ = "" if tl.q_in_regs else k.shared_block("sQ", BM * rb)
+    sK = k.shared_block("sK", (BN if sQ else BM) * rb)
+    sV = k.shared_block("sV", BN * rb)
     tid = k.s2r("SR_TID.X")
     lane = k.and_(tid, 31, name="lane")
     warp = k.shr(tid, 5, name="warp")
     qb, bh = k.s2r("SR_CTAID.X"), k.s2r("SR_CTAID.Y")
 
-    # copy assignment of a 64 x D tile: 16-byte chunk t + 128 i is row (t / (D/8)) + i (1024/D),
-    # chunk t % (D/8); every copy i is + 2048 bytes in global and (same row & 7) in shared
+    # copy assignment of a tile: 16-byte chunk t + 128 i is row (t / (D/8)) + i (2048/rb),
+    # chunk t % (D/8); every copy i is + 2048 bytes in global. A copy covers 2048/rb rows: with
+    # 8 or more (D <= 128) the swizzle (row & 7) is the same for every copy, one shared offset;
+    # with 4 (D = 256) copies alternate between two, rows crow and crow + 4.
     cpr = D // 8
     crow = k.shr(tid, cpr.bit_length() - 1)
     cchunk = k.and_(tid, cpr - 1)
-    cs = sw.emit(k, crow, cchunk, name="cs")
+    cs = [sw.emit(k, crow, cchunk, name="cs")]
+    per = max(1, 8 * rb // 2048)                 # copies per 8 rows: shared offsets to keep
+    for i in range(1, per):
+        cs.append(sw.emit(k, k.iadd(crow, i * 2048 // rb), cchunk, name=f"cs{i}"))
     seq_bytes = k.imad(k.mov(k.c("S")), rb, name="seq_bytes")     # one head's rows, in bytes
     own = k.lea(cchunk, k.imad(crow, rb), 4)
     head = k.imad(bh, seq_bytes, own, name="head")                # this thread's chunk in the head
 
-    def load_tile(ptr, sym):
+    def load_tile(ptr, sym, rows):
         regs = []
-        for i in range(tile // 2048):
+        for i in range(rows * rb // 2048):
             r = k.reg("ld", 4)
             k.op("LDG.E.128", [r], [Mem(ptr, 2048 * i)])
             regs.append(r)
         for i, r in enumerate(regs):
-            k.op("STS.128", [], [Mem(cs, 2048 * i, sym), r])
+            k.op("STS.128", [], [Mem(cs[i % per], 2048 * per * (i // per), sym), r])
+
+    def frag_offsets(row, half, n, stem):
+        """(register, immediate) shared offsets of chunk 2 i + half of `row`, i < n. With rows
+        of 256 bytes or more the swizzle only permutes chunks within each 128-byte group, so
+        when the tiling asks for it, 4 registers serve every i (i >= 4 is + 128 (i / 4) bytes)."""
+        if not tl.compact_offsets:
+            return [(sw.emit(k, row, k.iadd(half, 2 * i), name=f"{stem}{i}"), 0) for i in range(n)]
+        regs = [sw.emit(k, row, k.iadd(half, 2 * i), name=f"{stem}{i}") for i in range(min(n, 4))]
+        return [(regs[i % 4], 128 * (i // 4)) for i in range(n)]
 
     # ---- Q fragments: rows 16 * warp + (lane & 15), chunk 2 kk + (lane >> 4)
     qrow0 = k.imad(qb, BM * rb, head)
-    load_tile(k.imad_wide(qrow0, 1, k.c("Q")), sK)
-    k.bar()
+    load_tile(k.imad_wide(qrow0, 1, k.c("Q")), sQ or sK, BM)
+    if tl.q_in_regs:
+        k.bar()
     arow = k.lea(warp, k.and_(lane, 15), 4)
     ahalf = k.shr(lane, 4)
     qf = []
-    for kk in range(D // 16):
-        off = sw.emit(k, arow, k.iadd(ahalf, 2 * kk))
-        r = k.reg(f"q{kk}", 4)
-        k.op("LDSM.16.M88.4", [r], [Mem(off, 0, sK)])
-        qf.append(r)
-    k.bar()
+    if tl.q_in_regs:                 # loaded once, kept for the whole kernel
+        for kk in range(D // 16):
+            off = sw.emit(k, arow, k.iadd(ahalf, 2 * kk))
+            r = k.reg(f"q{kk}", 4)
+            k.op("LDSM.16.M88.4", [r], [Mem(off, 0, sK)])
+            qf.append(r)
+        k.bar()
+    else:                            # re-loaded from sQ per k-step (the first block's BAR orders it)
+        qof = frag_offsets(arow, ahalf, D // 16, "qof")
 
     # ---- lane offsets: K as GEMM's B (row 8 (lane >> 4) + (lane & 7), chunk 2 kk + ((lane >> 3) & 1));
     # V transposed (row (lane & 7) + 8 ((lane >> 3) & 1), chunk 2 dp + (lane >> 4))
     brow = k.lea(k.shr(lane, 4), k.and_(lane, 7), 3)
     bhalf = k.and_(k.shr(lane, 3), 1)
-    kof = [sw.emit(k, brow, k.iadd(bhalf, 2 * kk), name=f"kof{kk}") for kk in range(D // 16)]
+    kof = frag_offsets(brow, bhalf, D // 16, "kof")
     vrow = k.lea(bhalf, k.and_(lane, 7), 3)
-    vof = [sw.emit(k, vrow, k.iadd(ahalf, 2 * dp), name=f"vof{dp}") for dp in range(D // 16)]
+    vof = frag_offsets(vrow, ahalf, D // 16, "vof")
 
     m = [k.mov(-math.inf, name="m_lo"), k.mov(-math.inf, name="m_hi")]   # rows g and g + 8
     lsum = [k.mov("RZ", name="l_lo"), k.mov("RZ", name="l_hi")]
@@ -127,18 +174,23 @@ def build(spec: AttentionSpec) -> Kernel:
     kb0 = k.mov("RZ", name="kb0")                                      # first key of the block
 
     def block(masked: bool):
-        load_tile(pk, sK)
-        load_tile(pv, sV)
+        load_tile(pk, sK, BN)
+        load_tile(pv, sV, BN)
         k.bar()
         s = [k.reg(f"s{j}", 4) for j in range(BN // 8)]
         for kk in range(D // 16):
+            if tl.q_in_regs:
+                qa = qf[kk]
+            else:
+                qa = k.reg("qf", 4)
+                k.op("LDSM.16.M88.4", [qa], [Mem(qof[kk][0], qof[kk][1], sQ)])
             bf = []
             for jp in range(BN // 16):
                 r = k.reg("kf", 4)
-                k.op("LDSM.16.M88.4", [r], [Mem(kof[kk], 16 * jp * rb, sK)])
+                k.op("LDSM.16.M88.4", [r], [Mem(kof[kk][0], 16 * jp * rb + kof[kk][1], sK)])
                 bf.append(r)
             for j in range(BN // 8):
-                k.op(mma, [s[j]], [qf[kk], bf[j // 2][2 * (j % 2)], s[j] if kk else "RZ"])
+                k.op(mma, [s[j]], [qa, bf[j // 2][2 * (j % 2)], s[j] if kk else "RZ"])
         if masked:                       # key kb0 + 8 j + 2q + e > query row: -inf
             for j in range(BN // 8):
                 for e in range(4):
@@ -177,7 +229,7 @@ def build(spec: AttentionSpec) -> Kernel:
                 k.op(pack, [pa[r_]], [s[j][e + 1], s[j][e]])
             for dp in range(D // 16):
                 vf = k.reg("vf", 4)
-                k.op("LDSM.16.MT88.4", [vf], [Mem(vof[dp], 16 * kk * rb, sV)])
+                k.op("LDSM.16.MT88.4", [vf], [Mem(vof[dp][0], 16 * kk * rb + vof[dp][1], sV)])
                 for h in range(2):
                     k.op(mma, [o[2 * dp + h]], [pa, vf[2 * h], o[2 * dp + h]])
         k.bar()
@@ -185,13 +237,19 @@ def build(spec: AttentionSpec) -> Kernel:
         k.add64(pv, BN * rb, dst=pv)
         k.iadd(kb0, BN, dst=kb0)
 
+    # query block qb: keys below 64 qb unmasked; the BM/BN blocks of keys 64 qb .. 64 qb + 63 masked
+    diag = BM // BN
     if spec.causal:
         with k.if_(k.isetp("NE", qb, "RZ")):
-            with k.loop(qb):
+            with k.loop(qb if diag == 1 else k.imad(qb, diag)):
                 block(False)
-        block(True)
+        if diag == 1:
+            block(True)
+        else:
+            with k.loop(diag, name="DIAG"):
+                block(True)
     else:
-        with k.loop(k.shr(k.c("S"), 6)):
+        with k.loop(k.shr(k.c("S"), BN.bit_length() - 1)):
             block(False)
 
     # ---- O = acc / l, as 16-bit pairs: row g values 0, 1, row g + 8 values 2, 3

@@ -28,6 +28,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..builder import Kernel, LatencyTable, Mem, Swizzle, Workload
+from . import gemm_quant
+from .gemm_quant import QUANT, write_workload as write_workload_quant  # noqa: F401 (the generators' API)
 
 DTYPES = {
     # name: (bytes, MMA opcode, proto input dtype, proto output dtype, workload init)
@@ -39,14 +41,8 @@ DTYPES = {
     "e5m2": (1, "HMMA.16832.F32.E5M2.E5M2", "FP8_E5M2", "FP32", "normal { std: 4 }"),
 }
 FP8 = ("e4m3", "e5m2")
-# Quantized weights (B, stored [N,K] row-major, two 4-bit elements per byte, element 0 in the
-# low nibble): name -> (group along K, scale buffer dtype, scale bytes, extra parameters).
-QUANT = {
-    "int4": (None, "FP16", 2, " Z:u64"),       # W = (q - Z) * S, q and Z unsigned 4-bit / 8-bit
-    "mxfp4": (32, "UE8M0", 1, ""),             # W = e2m1 * 2^(S - 127)   (OCP MX block of 32)
-    "nvfp4": (16, "UE4M3", 1, " ts:f32"),      # W = e2m1 * ue4m3 S * ts  (block of 16 + tensor scale)
-}
-MAGIC = 0x4B000000      # (n | MAGIC) read as FP32 is 2^23 + n for n < 2^23
+# Quantized weights (--weights int4|mxfp4|nvfp4): formats, layout and register dequantisation
+# in gemm_quant.py.
 
 
 @dataclass
@@ -76,7 +72,7 @@ class GemmTcSpec:
         if self.bm % (16 * self.wm) or self.bn % (16 * self.wn):
             raise ValueError(f"tile {self.bm}x{self.bn} with {self.wm}x{self.wn} warps: each warp needs a "
                              f"multiple of 16 rows and 16 columns (BM % {16 * self.wm}, BN % {16 * self.wn})")
-        for what, rows in (("BM", self.bm), ("BN", self.bn)):
+        for what, rows in (("BM", self.bm),) + ((("BN", self.bn),) if not self.wq else ()):
             if (rows * self.cpr) % self.threads:
                 raise ValueError(f"{what} {rows}: {rows} rows x {self.cpr} chunks must divide among "
                                  f"{self.threads} threads")
@@ -87,12 +83,7 @@ class GemmTcSpec:
                 raise ValueError(f"block scales need a 128x128 tile whose K tile divides 128, got "
                                  f"{self.bm}x{self.bn}x{self.bk}")
         if self.wq:
-            if self.wq not in QUANT:
-                raise ValueError(f"unknown weight format {self.wq!r}: one of {', '.join(QUANT)}")
-            if self.dtype != "fp16":
-                raise ValueError(f"quantized weights take fp16 activations, not {self.dtype}")
-            if self.wq == "int4" and self.group not in (32, 64, 128, 256):
-                raise ValueError(f"int4 group must be 32, 64, 128 or 256, got {self.group}")
+            gemm_quant.validate(self)
         if self.shared_bytes > 163 * 1024:
             raise ValueError(f"{self.stages} stages of {self.stage_bytes} B exceed 163 KiB of shared memory")
         if self.acc_regs * (2 if self.block_scale else 1) > 128:
@@ -121,6 +112,8 @@ class GemmTcSpec:
 
     @property
     def stage_bytes(self) -> int:
+        if self.wq:
+            return gemm_quant.stage_bytes(self)
         return (self.bm + self.bn) * self.row_bytes
 
     @property
@@ -151,6 +144,8 @@ class GemmTcSpec:
                              f"and K of {self.bk} (the tile)")
         if self.block_scale and k % 128:
             raise ValueError(f"K {k}: block scales need a multiple of 128")
+        if self.wq:
+            gemm_quant.check_problem(self, n, k)
         if k < self.bk * (self.stages - 1):
             raise ValueError(f"K {k} < {self.bk * (self.stages - 1)}: the pipeline's prologue needs "
                              f"stages-1 = {self.stages - 1} k-tiles")
@@ -188,8 +183,6 @@ def build(spec: GemmTcSpec) -> Kernel:
     copies = [(p, i * T * 16) for i, p in enumerate(ptrs[0])]
     if not spec.wq:
         copies += [(p, spec.stage_a + i * T * 16) for i, p in enumerate(ptrs[1])]
-    else:
-        qload = _quant_loader(k, spec, bx, row, chunk, swz)
 
     # ---- LDSM lane offsets per k-step (warp and lane part; + i*16 rows per m16 tile)
     lane = k.and_(tid, 31, name="lane")
@@ -208,7 +201,10 @@ def build(spec: GemmTcSpec) -> Kernel:
     ofa, ofb = [], []
     for ks in range(ksteps):
         ofa.append(sw.emit(k, arow, k.iadd(ahalf, 2 * ks), name=f"ofa{ks}"))
-        ofb.append(k.iadd(sw.emit(k, brow, k.iadd(bhalf, 2 * ks)), spec.stage_a, name=f"ofb{ks}"))
+        if not spec.wq:
+            ofb.append(k.iadd(sw.emit(k, brow, k.iadd(bhalf, 2 * ks)), spec.stage_a, name=f"ofb{ks}"))
+    # 4-bit B: packed k-tiles by LDGSTS, dequantised in registers (gemm_quant.py)
+    qb = gemm_quant.QuantB(k, spec, tid, bx, lane, wn_i) if spec.wq else None
 
     acc = [[k.reg(f"acc{i}_{j}", 4) for j in range(spec.ni)] for i in range(spec.mi)]
     for row_ in acc:
@@ -224,11 +220,13 @@ def build(spec: GemmTcSpec) -> Kernel:
         dst = k.iadd(ws, swz)
         for p, off in copies:
             k.op("LDGSTS.E.BYPASS.128", [], [Mem(dst, off), Mem(p)], guard=guard)
+        if qb:
+            qb.load(ws, guard)
         k.op("LDGDEPBAR")
-        if spec.wq:
-            qload(dst, guard)
         for p, _ in copies:
             k.add64(p, rb, dst=p)
+        if qb:
+            qb.advance()
         k.iadd(ws, spec.stage_bytes, dst=ws)
         wrap = k.isetp("GE.U32", ws, spec.shared_bytes)
         k.op("IADD3", [ws], [ws, -spec.shared_bytes, "RZ"], guard=wrap)
@@ -244,15 +242,20 @@ def build(spec: GemmTcSpec) -> Kernel:
         k.isetp("GT", left, "RZ", dst=more)
         load_tile(guard=more)
         k.iadd(left, -1, dst=left)
+        if qb:
+            qb.begin_tile(rs)
         for ks in range(ksteps):
             fa = k.iadd(rs, ofa[ks])
-            fb = k.iadd(rs, ofb[ks])
+            fb = k.iadd(rs, ofb[ks]) if not qb else None
             afr = [k.reg(f"a{i}", 4) for i in range(spec.mi)]
-            bfr = [k.reg(f"b{j}", 4) for j in range(spec.ni // 2)]
+            bfr = [k.reg(f"b{j}", 4) for j in range(spec.ni // 2)] if not qb else None
             for i, r in enumerate(afr):
                 k.op("LDSM.16.M88.4", [r], [Mem(fa, i * 16 * rb)])
-            for j, r in enumerate(bfr):
-                k.op("LDSM.16.M88.4", [r], [Mem(fb, j * 16 * rb)])
+            if qb:          # B fragments dequantised in registers from packed words
+                bfr = qb.fragments(ks)
+            else:
+                for j, r in enumerate(bfr):
+                    k.op("LDSM.16.M88.4", [r], [Mem(fb, j * 16 * rb)])
             for i in range(spec.mi):
                 for j in range(spec.ni):
                     c = "RZ" if first and ks == 0 else target[i][j]
@@ -287,8 +290,8 @@ def build(spec: GemmTcSpec) -> Kernel:
             k.add64(psb, 4, dst=psb)
 
     # ---- epilogue: C[row, col..col+1] from c0,c1 (row g) and c2,c3 (row g+8)
-    if scaled:
-        s = k.f("FMUL", k.mov(k.c("sa")), k.c("sb"), name="scale")
+    s = k.f("FMUL", k.mov(k.c("sa")), k.c("sb"), name="scale") if scaled else qb and qb.epilogue_scale()
+    if s:
         for row_ in acc:
             for a in row_:
                 for w in range(4):
@@ -312,11 +315,15 @@ def build(spec: GemmTcSpec) -> Kernel:
             k.op("STG.E.64", [], [Mem(lo, j * 32), acc[i][j][0]])
             k.op("STG.E.64", [], [Mem(hi, j * 32), acc[i][j][2]])
     k.exit()
-    k.header = [f"# Generated by `python3 -m xpusim.gen gemm --dtype {spec.dtype} --tile {spec.bm}x{spec.bn}x{spec.bk} "
+    wopt = (f" --weights {spec.wq}" + (f" --group {spec.group}" if spec.wq == "int4" else "")) if spec.wq else ""
+    bdesc = (f"{spec.wq}, pre-shuffled, dequantised in registers (gemm_quant.py)" if spec.wq
+             else f"{spec.dtype}, column-major")
+    k.header = [f"# Generated by `python3 -m xpusim.gen gemm --dtype {spec.dtype}{wopt} --tile {spec.bm}x{spec.bn}x{spec.bk} "
                 f"--stages {spec.stages} --warps {spec.wm}x{spec.wn}` (traces/xpusim/gen/gemm_tc.py); do not edit.",
-                f"# C (FP32/INT32) = A[M,K] ({spec.dtype}, row-major) @ B[K,N] ({spec.dtype}, column-major)"
+                f"# C (FP32/INT32) = A[M,K] ({spec.dtype}, row-major) @ B[K,N] ({bdesc})"
                 + (" * sa * sb" if scaled else "") + (" with 128x128 block scales SA, SB" if spec.block_scale else "") + f"; {T} threads, {spec.shared_bytes} B dynamic shared memory.",
-                f"# Needs M % {spec.bm} == 0, N % {spec.bn} == 0, K % {spec.bk} == 0, K >= {spec.bk * (spec.stages - 1)}."]
+                f"# Needs M % {spec.bm} == 0, N % {spec.bn} == 0, K % {spec.bk} == 0, K >= {spec.bk * (spec.stages - 1)}"
+                + (f", K % {gemm_quant.group_of(spec)} == 0." if spec.wq else ".")]
     return k
 
 
@@ -397,121 +404,3 @@ def write_workload_block_scaled(spec: GemmTcSpec, m: int, n: int, kdim: int, out
               ("buffer", "SA"), ("buffer", "SB")], spec.shared_bytes)
     w.check("C", f'npy {{ path: "data/{name}.expected.npy" }}')
     return w.text(f"python3 -m xpusim.gen gemm --dtype {spec.dtype} --block-scale --m {m} --n {n} --k {kdim}")
-
-
-# ---- quantized B: 4-bit weights dequantised to FP16 on their way into shared memory ----------
-# Each thread owns the same (row, 16-byte chunk) pairs of the B tile as the FP16 copy would: a
-# chunk is 8 FP16 weights, i.e. one 32-bit word of nibbles. Per k-tile it loads that word and
-# the group's scale (and zero point), widens the nibbles to FP16 pairs (F2FP.F16.E2M1.UNPACK_B
-# for FP4; the 2^23 magic-number trick for integers), multiplies by the scale with HMUL2 and
-# stores the 16 bytes (STS.128) at the chunk's swizzled place in the stage. A goes by LDGSTS.
-
-def _quant_loader(k: Kernel, spec: GemmTcSpec, bx, row, chunk, swz):
-    group, _, sbytes, _ = QUANT[spec.wq]
-    group = group or spec.group
-    T = spec.threads
-    n_copies = spec.bn * spec.cpr // T
-    kq = k.shr(k.c("K"), 1, name="kq")                              # bytes per row of B
-    ngroups = k.shr(k.c("K"), group.bit_length() - 1, name="ngroups")
-    kel = k.shl(chunk, 3, name="kel")                               # K element of this chunk
-    n0 = k.imad(bx, spec.bn, row, name="n0")
-    pq, srow = [], []
-    for i in range(n_copies):
-        n = k.iadd(n0, i * (T // spec.cpr)) if i else n0
-        pq.append(k.imad_wide(k.imad(n, kq, k.shl(chunk, 2)), 1, k.c("B"), name=f"pq{i}"))
-        srow.append(k.imad(n, ngroups, name=f"srow{i}"))
-    sl = spec.wq == "nvfp4"
-
-    def load(dst, guard):
-        g = k.shr(kel, group.bit_length() - 1)
-        for i in range(n_copies):
-            q = k.reg("q")
-            k.op("LDG.E", [q], [Mem(pq[i])], guard=guard)
-            gi = k.iadd(srow[i], g)
-            sc = k.reg("sc")
-            k.op("LDG.E.U16" if sbytes == 2 else "LDG.E.U8", [sc], [Mem(k.imad_wide(gi, sbytes, k.c("S")))], guard=guard)
-            w = k.reg("w", 4)
-            if spec.wq == "int4":
-                z = k.reg("z")
-                k.op("LDG.E.U8", [z], [Mem(k.imad_wide(gi, 1, k.c("Z")))], guard=guard)
-                bz = k.lop(z, MAGIC, 0xFC)                          # 2^23 + z as FP32
-                for j in range(4):
-                    lo, hi = (k.f("FADD", k.lop(k.shr(q, 8 * j + h) if 8 * j + h else q, 0xF, 0xEA, c=MAGIC), -bz)
-                              for h in (0, 4))
-                    k.op("F2FP.F16.F32.PACK_AB", [w[j]], [hi, lo])
-                    k.op("HMUL2", [w[j]], [w[j], sc.sel(".H0_H0")])
-            else:
-                sf = k.f("F2F.F32." + ("UE8M0" if spec.wq == "mxfp4" else "UE4M3"), sc)
-                if sl:
-                    sf = k.f("FMUL", sf, k.c("ts"))
-                s2 = k.f("F2FP.F16.F32.PACK_AB", sf, sf)
-                for j in range(4):
-                    k.op("F2FP.F16.E2M1.UNPACK_B", [w[j]], [k.shr(q, 8 * j) if j else q])
-                    k.op("HMUL2", [w[j]], [w[j], s2])
-            k.op("STS.128", [], [Mem(dst, spec.stage_a + i * T * 16), w], guard=guard)
-            k.add64(pq[i], spec.bk // 2, dst=pq[i])
-        k.iadd(kel, spec.bk, dst=kel)
-
-    return load
-
-
-E2M1 = [0.0, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0]
-
-
-def write_workload_quant(spec: GemmTcSpec, m: int, n: int, kdim: int, out_dir: str, kernel_path: str,
-                         name: str = "", seed: int = 0) -> str:
-    """Random activations and 4-bit weights whose dequantised values are exact in FP16, with the
-    float64 reference of A @ W^T, as .npy under out_dir/data; returns the workload."""
-    import os
-
-    import numpy as np
-    spec.validate()
-    spec.check_problem(m, n, kdim)
-    group = QUANT[spec.wq][0] or spec.group
-    if kdim % group:
-        raise ValueError(f"K {kdim}: must be a multiple of the group {group}")
-    name = name or f"gemm_tc_{spec.wq}_{m}x{n}x{kdim}"
-    rng = np.random.default_rng(seed)
-    a = rng.standard_normal((m, kdim)).astype(np.float16)
-    ng = kdim // group
-    files = {"A": a}
-    if spec.wq == "int4":
-        q = rng.integers(0, 16, (n, kdim), dtype=np.uint8)
-        z = rng.integers(4, 12, (n, ng), dtype=np.uint8)
-        s = (rng.integers(32, 64, (n, ng)) / 64 * 2.0 ** rng.integers(-6, -2, (n, ng))).astype(np.float16)
-        w = (q.astype(np.float64) - np.repeat(z, group, 1)) * np.repeat(s.astype(np.float64), group, 1)
-        files.update(B=q, S=s, Z=z)
-        types = {"B": "UINT4", "S": "FP16", "Z": "UINT8"}
-    else:
-        codes = rng.integers(0, 16, (n, kdim))
-        vals = np.where(codes >= 8, -1.0, 1.0) * np.array(E2M1)[codes % 8]
-        if spec.wq == "mxfp4":
-            s = 2.0 ** rng.integers(-3, 4, (n, ng)).astype(np.float64)
-            ts = 1.0
-        else:
-            s = (1 + rng.integers(0, 8, (n, ng)) / 8) * 2.0 ** rng.integers(-2, 3, (n, ng))
-            ts = 0.5
-        w = vals * np.repeat(s, group, 1) * ts
-        files.update(B=vals.astype(np.float16), S=s.astype(np.float32))   # both exact
-        types = {"B": "FP4_E2M1", "S": QUANT[spec.wq][1]}
-    files["expected"] = a.astype(np.float64) @ w.T
-    data = os.path.join(out_dir, "data")
-    os.makedirs(data, exist_ok=True)
-    for key, arr in files.items():
-        np.save(os.path.join(data, f"{name}.{key}.npy"), arr)
-    wl = Workload(name, f"FP16 x {spec.wq} GEMM {m}x{n}x{kdim} (weights [N,K], group {group}); inputs and the "
-                  f"float64 reference in data/{name}.*.npy (seed {seed}).")
-    wl.buffer("A", "FP16", [m, kdim], f'npy {{ path: "data/{name}.A.npy" }}')
-    wl.buffer("B", types["B"], [n, kdim], f'npy {{ path: "data/{name}.B.npy" }}')
-    wl.buffer("S", types["S"], [n, ng], f'npy {{ path: "data/{name}.S.npy" }}')
-    if spec.wq == "int4":
-        wl.buffer("Z", "UINT8", [n, ng], f'npy {{ path: "data/{name}.Z.npy" }}')
-    wl.buffer("C", "FP32", [m, n])
-    args = [("buffer", "A"), ("buffer", "B"), ("buffer", "C"), ("u32", m), ("u32", n), ("u32", kdim), ("buffer", "S")]
-    if spec.wq == "int4":
-        args.append(("buffer", "Z"))
-    if spec.wq == "nvfp4":
-        args.append(("f32", ts))
-    wl.launch(kernel_path, (n // spec.bn, m // spec.bm, 1), (spec.threads, 1, 1), args, spec.shared_bytes)
-    wl.check("C", f'npy {{ path: "data/{name}.expected.npy" }}')
-    return wl.text(f"python3 -m xpusim.gen gemm --dtype fp16 --weights {spec.wq} --m {m} --n {n} --k {kdim}")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 
 from ..builder import LatencyTable
-from . import attention, gemm_tc, gemv, rowwise
+from . import attention, gemm_tc, gemv, rowwise, sgemm
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 KERNELS = os.path.join(ROOT, "traces", "kernels")
@@ -29,9 +29,15 @@ GEMVS_SMALL = [(1, 256, 1024), (4, 256, 1024)]
 GEMVS_LARGE = [(1, 4096, 4096), (1, 28672, 8192)]
 GEMV_W4_SMALL = [(1, 128, 256, 1024), (4, 64, 256, 1024)]    # (batch, group, N, K)
 # (dtype, head dim, causal, batch*heads, seq) of the shipped attention workloads.
-ATTN_SMALL = [("fp16", 64, False, 1, 128), ("fp16", 128, True, 1, 128), ("bf16", 64, True, 1, 192)]
+ATTN_SMALL = [("fp16", 64, False, 1, 128), ("fp16", 128, True, 1, 128), ("bf16", 64, True, 1, 192),
+              ("fp16", 256, True, 1, 128)]
 ATTN_LARGE = [("fp16", 128, True, 16, 2048), ("fp16", 128, False, 16, 2048), ("fp16", 128, True, 1, 16384)]
 ROWWISE_SMALL = [(kind, 32, 512) for kind in rowwise.KINDS]
+# (M, N, K) of the shipped FP32 SIMT SGEMMs: a small one with .npy inputs, alpha 1.5, beta -0.5;
+# and Parboil's 'medium' dataset (matrix1 1024x992, matrix2t 1056x992), the run AccelWattch
+# measured on a V100 (docs/kernels.md, SGEMM), with random inputs from the run's seed.
+SGEMM_SMALL = [(256, 48, 40)]
+SGEMM_PARBOIL = {"medium": (1024, 1056, 992)}
 
 
 def _write(path: str, text: str) -> None:
@@ -92,6 +98,15 @@ def main() -> int:
         _write(os.path.join(KERNELS, spec.name + ".xasm"), rowwise.build(spec).xasm(lat))
         _write(os.path.join(WORKLOADS, f"{kind}_fp16_{rows}x{n}.textproto"),
                rowwise.write_workload(spec, rows, n, WORKLOADS, f"../kernels/{spec.name}.xasm"))
+    spec = sgemm.SgemmSpec()
+    _write(os.path.join(KERNELS, spec.name + ".xasm"), sgemm.generate(spec))
+    for m, n, k in SGEMM_SMALL:
+        text = sgemm.write_workload(spec, m, n, k, WORKLOADS, f"../kernels/{spec.name}.xasm")
+        _write(os.path.join(WORKLOADS, f"sgemm_fp32_ab_{m}x{n}x{k}.textproto"), text)
+    for size, (m, n, k) in SGEMM_PARBOIL.items():
+        name = f"sgemm_parboil_{size}"
+        _write(os.path.join(WORKLOADS, name + ".textproto"),
+               sgemm.workload(spec, m, n, k, f"../kernels/{spec.name}.xasm", name))
     return 0
 
 
