@@ -1,6 +1,8 @@
 // xpusim command line: parse arguments -> load inputs -> run -> write the report.
 //   xpusim run  --config C --workload W [--set path=value]... [--seed N] [--out DIR] ...
-//   xpusim run  --config C --trace kernelslist.g [--out DIR] ...   (Accel-Sim trace replay)
+//   xpusim run  --config C --trace kernelslist.g|FILE.xtrace [--out DIR] ...   (trace replay)
+//   xpusim trace-info kernelslist.g|FILE.xtrace
+//   xpusim trace-convert IN OUT      (Accel-Sim text <-> our binary trace format)
 //   xpusim info --config C [--set path=value]...
 //   xpusim asm  KERNEL.xasm [--config C]
 // Exit codes: 0 success, 1 simulator error, 2 bad input, 3 a check failed.
@@ -28,7 +30,9 @@
 #include "src/io/dram_config.h"
 #include "src/sim/run.h"
 #include "src/trace/replay.h"
+#include "src/trace/trace_convert.h"
 #include "src/trace/trace_info.h"
+#include "src/trace/trace_set.h"
 
 using namespace xpusim;
 
@@ -36,7 +40,8 @@ namespace {
 
 struct Args {
   std::string config, workload, out = "xpusim_out", dump, kernel;
-  std::string sass_trace;  // --trace: an Accel-Sim kernelslist.g to replay
+  std::string sass_trace;  // --trace: an Accel-Sim kernelslist.g or a binary trace to replay
+  std::string convert_out;  // trace-convert OUT
   std::vector<std::string> sets;
   std::optional<uint64_t> seed;
   bool quiet = false, no_progress = false, timing_only = false;
@@ -93,12 +98,20 @@ int cmd_run(const Args& a) {
   return rep.checks_passed() || rep.checks_size() == 0 ? kExitOk : kExitCheckFailed;
 }
 
-// What an Accel-Sim trace holds, kernel by kernel, without simulating it.
+// What a trace holds, kernel by kernel, without simulating it.
 int cmd_trace_info(const Args& a) {
-  for (const trace::ListEntry& e : trace::read_kernelslist(a.sass_trace)) {
-    if (e.kernel) fmt::print("{}", trace::describe(trace::scan_kernel(e.path)));
+  const trace::TraceSet set = trace::load_trace(a.sass_trace);
+  auto k = set.kernels.begin();
+  for (const trace::ListEntry& e : set.list) {
+    if (e.kernel) fmt::print("{}", trace::describe(*k++));
     else fmt::print("{} {} bytes to 0x{:x} (not timed by replay)\n", e.command, e.bytes, e.addr);
   }
+  return kExitOk;
+}
+
+int cmd_trace_convert(const Args& a) {
+  const trace::ConvertResult r = trace::convert(a.sass_trace, a.convert_out);
+  fmt::print("{}\n", trace::convert_summary(r, a.sass_trace, a.convert_out));
   return kExitOk;
 }
 
@@ -172,7 +185,8 @@ int main(int argc, char** argv) {
   CLI::App* run = app.add_subcommand("run", "simulate a workload on a machine");
   run->add_option("--config,-c", a.config, "machine config (.textproto)")->required();
   run->add_option("--workload,-w", a.workload, "workload (.textproto)");
-  run->add_option("--trace", a.sass_trace, "replay an Accel-Sim SASS trace (its kernelslist.g) instead of a workload");
+  run->add_option("--trace", a.sass_trace,
+                  "replay a SASS trace instead of a workload: an Accel-Sim kernelslist.g or a binary trace of ours");
   run->add_option("--set", a.sets, "override a config field: path.to.field=value (repeatable)");
   run->add_option("--seed", a.seed, "random seed (overrides sim.seed)");
   run->add_option("--out,-o", a.out, "directory for report.json")->capture_default_str();
@@ -188,8 +202,13 @@ int main(int argc, char** argv) {
   run->add_option("--trace-limit", a.trace_limit, "events after which the pipeline view stops growing")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
-  CLI::App* ti = app.add_subcommand("trace-info", "summarise an Accel-Sim trace: mix, registers, FLOPs, bytes");
-  ti->add_option("kernelslist", a.sass_trace, "the trace's kernelslist.g")->required();
+  CLI::App* ti = app.add_subcommand("trace-info", "summarise a SASS trace: mix, registers, FLOPs, bytes");
+  ti->add_option("trace", a.sass_trace, "the trace: an Accel-Sim kernelslist.g or a binary trace of ours")->required();
+  CLI::App* tc = app.add_subcommand("trace-convert", "convert an Accel-Sim trace to our binary format, or back");
+  tc->add_option("in", a.sass_trace, "an Accel-Sim kernelslist.g, or a binary trace of ours")->required();
+  tc->add_option("out", a.convert_out,
+                 "the binary file to write, or (from a binary trace) the directory for kernelslist.g and the .traceg files")
+      ->required();
   CLI::App* info = app.add_subcommand("info", "print the effective config and the figures derived from it");
   info->add_option("--config,-c", a.config, "machine config (.textproto)")->required();
   info->add_option("--set", a.sets, "override a config field (repeatable)");
@@ -220,6 +239,7 @@ int main(int argc, char** argv) {
     if (*run) return cmd_run(a);
     if (*info) return cmd_info(a);
     if (*ti) return cmd_trace_info(a);
+    if (*tc) return cmd_trace_convert(a);
     if (*ds) return cmd_dram_stream(a, sa);
     return cmd_asm(a);
   } catch (const InputErrors& e) {

@@ -14,6 +14,7 @@
 #include "src/engine/env.h"
 #include "src/isa/ctrl_pass.h"
 #include "src/sim/inst_timing.h"
+#include "src/trace/trace_set.h"
 
 namespace xpusim::trace {
 
@@ -214,8 +215,10 @@ void TraceExecutor::start_cta(exec::Cta& cta, const exec::Launch& launch, exec::
     free_.pop_back();
     Cursor& c = cursors_[w.cursor];
     c.kernel = k;
-    c.in.open(k->fd, &k->trace->path, k->trace->warp(linear_id, i), k->trace->hdr.lineinfo);
-    SIM_CHECK(c.in.next(c.next), "trace replay: warp {} of CTA {} has no instruction", i, linear_id);
+    const WarpIndex& wi = k->trace->warp(linear_id, i);
+    if (k->trace->bin) c.bin.open(k->fd, &k->trace->path, wi, k->trace->bin.get());
+    else c.in.open(k->fd, &k->trace->path, wi, k->trace->hdr.lineinfo);
+    SIM_CHECK(c.advance(), "trace replay: warp {} of CTA {} has no instruction", i, linear_id);
     w.pc = c.next.pc / 16;
   }
 }
@@ -254,7 +257,7 @@ void TraceExecutor::step(exec::Cta& cta, exec::Warp& w, exec::DynInst& out, uint
     w.bar_wait = w.live;
     w.bar_id = 0;
   }
-  if (c.in.next(c.next)) {
+  if (c.advance()) {
     w.pc = c.next.pc / 16;
   } else {  // a warp ends after its last traced instruction
     cta.live_threads -= static_cast<uint32_t>(std::popcount(w.live));
@@ -269,32 +272,32 @@ void TraceExecutor::step(exec::Cta& cta, exec::Warp& w, exec::DynInst& out, uint
 
 // ---- driver -----------------------------------------------------------------------------------
 
-proto::Report replay(const io::LoadedConfig& lc, const std::string& kernelslist, const sim::RunOptions& opt,
+proto::Report replay(const io::LoadedConfig& lc, const std::string& path, const sim::RunOptions& opt,
                      const sim::DeviceRegistry& registry) {
   const proto::SystemConfig& cfg = lc.cfg;
   const uint64_t seed = opt.seed ? *opt.seed : cfg.sim().seed();
   // Every trace is read and checked before simulation starts.
-  const std::vector<ListEntry> list = read_kernelslist(kernelslist);
+  TraceSet set = load_trace(path);
   const isa::LatencyTable lat = sim::latency_table(cfg);
-  std::deque<KernelTrace> traces;
+  std::deque<KernelTrace>& traces = set.kernels;
   std::deque<isa::Kernel> kernels;
   // What replay read but did not time, as counters (docs/traces.md): trace.memcpy_commands,
   // trace.memcpy_bytes, trace.unknown_opcode.<NAME> (dynamic warp instructions).
   std::map<std::string, uint64_t> extra;
   extra["trace.memcpy_commands"] = 0;
   extra["trace.memcpy_bytes"] = 0;
-  for (const ListEntry& e : list) {
+  for (const ListEntry& e : set.list) {
     if (!e.kernel) {
       extra["trace.memcpy_commands"] += 1;
       extra["trace.memcpy_bytes"] += e.bytes;
-      continue;
     }
-    traces.push_back(scan_kernel(e.path));
-    kernels.push_back(build_kernel(traces.back(), lat));
-    for (const auto& [pc, si] : traces.back().code)
+  }
+  for (const KernelTrace& t : traces) {
+    kernels.push_back(build_kernel(t, lat));
+    for (const auto& [pc, si] : t.code)
       if (!map_sass(si.opcode).known) extra["trace.unknown_opcode." + std::string(base_opcode(si.opcode))] += si.count;
   }
-  if (traces.empty()) throw InputErrors(SourceLoc{kernelslist, 0, 0}, "the kernel list names no kernel trace");
+  if (traces.empty()) throw InputErrors(SourceLoc{path, 0, 0}, "the trace holds no kernel");
 
   engine::Env env(seed);
   std::unique_ptr<sim::Device> dev = registry.make(cfg, env);
@@ -316,7 +319,7 @@ proto::Report replay(const io::LoadedConfig& lc, const std::string& kernelslist,
 
   proto::Report rep;
   rep.set_config(cfg.name());
-  rep.set_workload(kernelslist);
+  rep.set_workload(path);
   rep.set_seed(seed);
   rep.set_functional(false);
   sim::simulate(cfg, *dev, env, launches, ex, opt.progress, rep);

@@ -4,7 +4,8 @@
 // opcodes mapped by map_sass(), its registers those the trace lists and its control bits
 // filled by the assembler's pass from the machine's latencies, so the SM times it like any
 // kernel. TraceExecutor stands in for the functional executor: each warp replays its traced
-// sequence (pcs, active masks, addresses; no values) through a WarpCursor.
+// sequence (pcs, active masks, addresses; no values) through a WarpCursor (Accel-Sim text) or a
+// BinWarpCursor (our binary format).
 #pragma once
 
 #include <string>
@@ -17,6 +18,7 @@
 #include "src/sim/device.h"
 #include "src/sim/run.h"
 #include "src/trace/sass_map.h"
+#include "src/trace/trace_codec.h"
 #include "src/trace/trace_reader.h"
 
 namespace xpusim::trace {
@@ -44,9 +46,11 @@ class TraceExecutor final : public exec::Executor {
     std::vector<SassOp> ops;  // by pc index
   };
   struct Cursor {
-    WarpCursor in;
+    WarpCursor in;            // text traces
+    BinWarpCursor bin;        // binary traces
     InstLine next;            // the warp's next instruction
     const Kernel* kernel = nullptr;
+    bool advance() { return kernel->trace->bin ? bin.next(next) : in.next(next); }
   };
   static bool try_release(exec::Cta& cta);
 
@@ -55,9 +59,9 @@ class TraceExecutor final : public exec::Executor {
   mutable std::vector<uint32_t> free_;
 };
 
-// Replays every kernel of an Accel-Sim kernelslist.g on the machine and returns the report.
-// Bad traces throw InputErrors (exit 2).
-proto::Report replay(const io::LoadedConfig& cfg, const std::string& kernelslist, const sim::RunOptions& opt,
+// Replays every kernel of a trace (an Accel-Sim kernelslist.g or a file of our binary format) on
+// the machine and returns the report. Bad traces throw InputErrors (exit 2).
+proto::Report replay(const io::LoadedConfig& cfg, const std::string& trace, const sim::RunOptions& opt,
                      const sim::DeviceRegistry& registry);
 
 }  // namespace xpusim::trace

@@ -58,8 +58,8 @@ std::string describe(const KernelTrace& t) {
       h.name, h.id, t.path, h.grid.x, h.grid.y, h.grid.z, h.block.x, h.block.y, h.block.z, h.nregs, h.shmem,
       h.binary_version, h.tracer_version, h.nvbit_version.empty() ? "?" : h.nvbit_version);
   const TraceFigures f = figures(t);
-  s += fmt::format("  {} warp instructions ({} thread), {} distinct pcs, {} lines\n", f.warp_instructions,
-                   f.thread_instructions, t.code.size(), t.lines);
+  s += fmt::format("  {} warp instructions ({} thread), {} distinct pcs, {} {}\n", f.warp_instructions,
+                   f.thread_instructions, t.code.size(), t.lines, t.bin ? "records" : "lines");
   s += fmt::format("  FLOPs {:.4g}; bytes requested: global {}, shared {}, local {}; FLOP/byte (global) {:.3g}\n",
                    f.flops, f.global_bytes, f.shared_bytes, f.local_bytes,
                    f.global_bytes ? f.flops / static_cast<double>(f.global_bytes) : 0.0);

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <bit>
@@ -123,6 +124,8 @@ bool parse_inst(std::string_view line, InstLine& o, std::string& err) {
   o.mem_width = static_cast<uint32_t>(v);
   o.format = AddrFormat::None;
   o.addr.fill(0);
+  o.base = 0;
+  o.stride = 0;
   if (o.mem_width) {
     if (!tk.next(t) || !dec_u64(t, v) || v > 2)
       return fail(err, "unknown address format '{}' (0 list, 1 base+stride, 2 base+delta)", t);
@@ -142,9 +145,11 @@ bool parse_inst(std::string_view line, InstLine& o, std::string& err) {
     } else {
       uint64_t base;
       if (!tk.next(t) || !hex_u64(t, base)) return fail(err, "expected the base address in hex, found '{}'", t);
+      o.base = base;
       if (o.format == AddrFormat::BaseStride) {
         int64_t stride;
         if (!tk.next(t) || !dec_i64(t, stride)) return fail(err, "expected the stride (decimal), found '{}'", t);
+        o.stride = stride;
         uint64_t a = base;
         for (int i = 0; i < n; ++i, ++lane, a += static_cast<uint64_t>(stride)) o.addr[static_cast<size_t>(next_lane())] = a;
       } else {
@@ -205,6 +210,7 @@ std::vector<ListEntry> read_kernelslist(const std::string& path) {
     } else {
       e.kernel = true;
       e.path = (dir / std::string(s)).string();
+      e.name = std::string(s);
       std::error_code ec;
       if (s.size() > 3 && s.substr(s.size() - 3) == ".xz")
         errors.addf(at, "'{}' is xz-compressed: decompress it first (xz -dk)", s);
@@ -245,9 +251,12 @@ bool dim3(std::string_view s, exec::Dim3& d) {
   return true;
 }
 
-// With "-enable lineinfo = 1" each instruction line starts with a source line number.
-std::string_view skip_line_number(std::string_view s) {
+// With "-enable lineinfo = 1" each instruction line starts with a source line number: returns
+// the rest of the line and the number in `num` (0 if it is not a decimal number).
+std::string_view skip_line_number(std::string_view s, uint32_t& num) {
   const size_t sp = s.find(' ');
+  uint64_t v = 0;
+  num = sp != std::string_view::npos && dec_u64(s.substr(0, sp), v) && v <= UINT32_MAX ? static_cast<uint32_t>(v) : 0;
   return sp == std::string_view::npos ? std::string_view() : trim(s.substr(sp + 1));
 }
 
@@ -344,7 +353,9 @@ void Scanner::header_line(KernelHeader& h, std::array<bool, 6>& seen) {
     h.tracer_version = static_cast<uint32_t>(number(1000));
   } else if (key == "enable lineinfo") {
     h.lineinfo = number(1) != 0;
-  }  // other fields (newer tracers) carry nothing replay needs
+  } else {  // other fields (newer tracers) carry nothing replay needs; conversion keeps them
+    h.extra.emplace_back(s_);
+  }
 }
 
 // "key = N" on the current line.
@@ -377,7 +388,8 @@ void Scanner::read_warp(KernelTrace& k, uint64_t cta, const std::string& where) 
                         "trace)",
                         w, where, n, warp_line + 1, i));
     if (i == 0) wi = {line_off_, static_cast<uint32_t>(line_), n};
-    const std::string_view body = lineinfo ? skip_line_number(s_) : s_;
+    uint32_t num = 0;
+    const std::string_view body = lineinfo ? skip_line_number(s_, num) : s_;
     if (!parse_inst(body, inst_, err_)) {
       if (s_[0] == '#' || s_.rfind("warp", 0) == 0)
         error(fmt::format("'{}' where instruction {} of {} of warp {} of {} was expected ('insts = {}' counts more lines "
@@ -385,28 +397,7 @@ void Scanner::read_warp(KernelTrace& k, uint64_t cta, const std::string& where) 
                           s_, i + 1, n, w, where, n));
       error("bad instruction line: " + err_);
     }
-    if (inst_.pc % 16) error(fmt::format("pc {:04x} is not a multiple of 16 (sm_70 and later instructions are 16 bytes)", inst_.pc));
-    if (inst_.pc >= (1u << 24)) error(fmt::format("pc {:x} lies beyond 16 MiB of code", inst_.pc));
-    auto [it, fresh] = k.code.try_emplace(inst_.pc);
-    StaticInst& si = it->second;
-    if (fresh) {
-      si.opcode = std::string(inst_.opcode);
-      si.ndst = inst_.ndst, si.nsrc = inst_.nsrc, si.dst = inst_.dst, si.src = inst_.src;
-      si.mem_width = inst_.mem_width, si.has_imm = inst_.has_imm, si.imm = inst_.imm;
-      si.line = static_cast<uint32_t>(line_);
-    } else if (si.opcode != inst_.opcode || si.ndst != inst_.ndst || si.nsrc != inst_.nsrc || si.dst != inst_.dst ||
-               si.src != inst_.src) {
-      error(fmt::format("pc {:04x} holds '{}' here but '{}' at line {}: one pc is one instruction", inst_.pc,
-                        inst_.opcode, si.opcode, si.line));
-    }
-    ++si.count;
-    si.threads += static_cast<uint64_t>(std::popcount(inst_.mask));
-    if (prev != UINT32_MAX) {
-      StaticInst& p = k.code[prev];
-      if (inst_.pc == prev + 16 || p.opcode.rfind("EXIT", 0) == 0) p.falls = true;
-      else if (p.jump == UINT32_MAX) p.jump = inst_.pc;
-    }
-    prev = inst_.pc;
+    if (!note_inst(k, inst_, static_cast<uint32_t>(line_), prev, err_)) error(err_);
   }
   k.instructions += n;
 }
@@ -433,6 +424,12 @@ KernelTrace Scanner::run() {
   const uint64_t ctas = k.hdr.grid.count();
   if (ctas > (uint64_t{1} << 31)) error(fmt::format("grid of {} thread blocks is beyond what replay indexes", ctas));
   k.warps_per_cta = static_cast<uint32_t>((k.hdr.block.count() + 31) / 32);
+  struct stat st {};
+  // every warp takes at least 16 bytes of text: a grid the file cannot hold is refused before
+  // its index is allocated
+  if (::fstat(fileno(f_), &st) == 0 && ctas * k.warps_per_cta > static_cast<uint64_t>(st.st_size) / 16)
+    error(fmt::format("a grid of {} thread blocks of {} warps cannot fit in a file of {} bytes (truncated trace?)", ctas,
+                      k.warps_per_cta, st.st_size));
   k.warps.assign(ctas * k.warps_per_cta, WarpIndex{});
   std::vector<bool> cta_seen(ctas, false);
   // Thread blocks: "#BEGIN_TB", "thread block = x,y,z", warps, "#END_TB".
@@ -477,6 +474,46 @@ KernelTrace Scanner::run() {
 }  // namespace
 
 KernelTrace scan_kernel(const std::string& path) { return Scanner(path).run(); }
+
+bool note_inst(KernelTrace& k, const InstLine& in, uint32_t where, uint32_t& prev, std::string& err) {
+  if (in.pc % 16) return fail(err, "pc {:04x} is not a multiple of 16 (sm_70 and later instructions are 16 bytes)", in.pc);
+  if (in.pc >= (1u << 24)) return fail(err, "pc {:x} lies beyond 16 MiB of code", in.pc);
+  auto [it, fresh] = k.code.try_emplace(in.pc);
+  StaticInst& si = it->second;
+  if (fresh) {
+    si.opcode = std::string(in.opcode);
+    si.ndst = in.ndst, si.nsrc = in.nsrc, si.dst = in.dst, si.src = in.src;
+    si.mem_width = in.mem_width, si.has_imm = in.has_imm, si.imm = in.imm;
+    si.line = where;
+  } else if (si.opcode != in.opcode || si.ndst != in.ndst || si.nsrc != in.nsrc || si.dst != in.dst || si.src != in.src) {
+    return fail(err, "pc {:04x} holds '{}' here but '{}' at {} {}: one pc is one instruction", in.pc, in.opcode,
+                si.opcode, k.bin ? "record" : "line", si.line);
+  }
+  ++si.count;
+  si.threads += static_cast<uint64_t>(std::popcount(in.mask));
+  if (prev != UINT32_MAX) {
+    StaticInst& p = k.code[prev];
+    if (in.pc == prev + 16 || p.opcode.rfind("EXIT", 0) == 0) p.falls = true;
+    else if (p.jump == UINT32_MAX) p.jump = in.pc;
+  }
+  prev = in.pc;
+  return true;
+}
+
+std::string check_header(const KernelHeader& h) {
+  if (h.name.empty()) return "no kernel name";
+  if (!h.grid.x || !h.grid.y || !h.grid.z)
+    return fmt::format("grid dim ({},{},{}) has a zero size", h.grid.x, h.grid.y, h.grid.z);
+  if (!h.block.x || !h.block.y || !h.block.z)
+    return fmt::format("block dim ({},{},{}) has a zero size", h.block.x, h.block.y, h.block.z);
+  if (h.block.count() > 1024) return fmt::format("block dim has {} threads (at most 1024)", h.block.count());
+  if (h.nregs > 255) return fmt::format("nregs {} (at most 255)", h.nregs);
+  if (h.binary_version < 70)
+    return fmt::format("binary version {}: only sm_70 and later (Volta, Turing, Ampere, Ada, Hopper) are supported",
+                       h.binary_version);
+  if (h.grid.count() > (uint64_t{1} << 31)) return fmt::format("grid of {} thread blocks is beyond what replay indexes", h.grid.count());
+  return "";
+}
 
 // ---- per-warp cursor --------------------------------------------------------------------------
 
@@ -530,8 +567,10 @@ bool WarpCursor::next(InstLine& out) {
     pos_ += n + (nl ? 1 : 0);
     const uint32_t at = line_++;
     if (s.empty()) continue;
-    if (lineinfo_) s = skip_line_number(s);
+    uint32_t num = 0;
+    if (lineinfo_) s = skip_line_number(s, num);
     if (!parse_inst(s, out, err_)) throw InputErrors(SourceLoc{*path_, static_cast<int>(at), 0}, "bad instruction line: " + err_);
+    out.line_num = num;
     --remaining_;
     return true;
   }

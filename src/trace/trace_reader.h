@@ -43,11 +43,14 @@ struct InstLine {
   uint32_t mem_width = 0;       // bytes per lane; 0: not a memory access
   AddrFormat format = AddrFormat::None;
   std::array<uint64_t, 32> addr{};  // per executing lane; 0 for the others
+  uint64_t base = 0;            // formats 1 and 2: the base as written (kept when no lane executed)
+  int64_t stride = 0;           // format 1: the stride as written (kept when fewer than two lanes)
   bool has_imm = false;         // tracer version 4 and later write a trailing immediate
   int64_t imm = 0;
+  uint32_t line_num = 0;        // "-enable lineinfo = 1": the source line number starting the line
 };
 
-// Parses an instruction line. On failure returns false and says why in `err` (a well-formed
+// Parses an instruction line (without a lineinfo line number). On failure returns false and says why in `err` (a well-formed
 // line allocates nothing).
 //
 // Addresses: list_all gives one address per executing lane; base_stride gives the first
@@ -69,6 +72,7 @@ struct KernelHeader {
   std::string nvbit_version;
   uint32_t tracer_version = 0;
   bool lineinfo = false;
+  std::vector<std::string> extra;  // "-field = value" lines replay does not read, verbatim
 };
 
 // One line of kernelslist.g: a kernel's trace file or a memory copy.
@@ -76,6 +80,7 @@ struct ListEntry {
   int line = 0;
   bool kernel = false;
   std::string path;             // kernels: the .traceg, resolved against the list's folder
+  std::string name;             // kernels: the line as written ("kernel-1.traceg")
   std::string command;          // copies: "MemcpyHtoD"
   uint64_t addr = 0, bytes = 0; // copies
 };
@@ -106,8 +111,12 @@ struct WarpIndex {
   uint32_t count = 0;           // "insts = N"
 };
 
+struct BinaryCode;  // trace_codec.h: a kernel's code table in our binary format
+
 struct KernelTrace {
   std::string path;
+  std::string list_name;                // the kernelslist.g line that named it ("kernel-1.traceg")
+  std::shared_ptr<const BinaryCode> bin;  // set when read from our binary format (trace_codec.h)
   KernelHeader hdr;
   std::map<uint32_t, StaticInst> code;  // by pc
   std::vector<WarpIndex> warps;         // CTA-major: warps[cta * warps_per_cta + w]
@@ -120,6 +129,15 @@ struct KernelTrace {
 
 // Streams a .traceg once and checks all of it (see the header comment).
 KernelTrace scan_kernel(const std::string& path);
+
+// Checks that a header has every field replay needs ("" if so, else what is missing or wrong).
+std::string check_header(const KernelHeader& h);
+
+// Adds one traced instruction of a warp to the kernel's static code (the checks both formats
+// share: pc alignment and range, one instruction per pc). `prev` is the warp's previous pc
+// (UINT32_MAX at its start); `where` is the line or record number kept for the pc. On failure
+// returns false and says why in `err`.
+bool note_inst(KernelTrace& k, const InstLine& in, uint32_t where, uint32_t& prev, std::string& err);
 
 // One warp's instructions, read from the file through a small window.
 class WarpCursor {
