@@ -13,7 +13,7 @@ Gpu::Gpu(sc_core::sc_module_name name, const proto::SystemConfig& cfg, engine::E
       clk_(engine::ClockDomain::from_mhz(spec_.core_clock_mhz())),
       params_(SmParams::from(spec_.sm())) {
   const uint32_t n = spec_.num_sms();
-  params_.shared_banks = mem::BankParams::from(spec_.l1());  // the SRAM's banks live in gpu.l1
+  params_.shared_banks = mem::BankParams::from(spec_);  // the SRAM's banks live in gpu.l1
   const SmParams& params = params_;
   dispatcher_ = std::make_unique<CtaDispatcher>("front_end", env, clk_, n);
   // The SMs' global accesses go to the ideal memory (a fixed latency) or to the hierarchy of

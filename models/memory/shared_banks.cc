@@ -45,18 +45,17 @@ uint32_t lanes_per_phase(const BankParams& b, uint32_t width) {
   return std::clamp<uint32_t>(row / width, 1, 32);
 }
 
-}  // namespace
-
-BankParams BankParams::from(const proto::L1Spec& l1) {
-  BankParams b;
-  if (l1.has_shared_banks()) b.banks = l1.shared_banks();
-  if (l1.has_shared_bank_bytes()) b.bank_bytes = l1.shared_bank_bytes();
-  return b;
+// Every active lane whose partner l ^ step is active reads the partner's address.
+bool paired(const uint64_t* addr, uint32_t lane_mask, uint32_t step) {
+  for (uint32_t m = lane_mask; m; m &= m - 1) {
+    const uint32_t l = static_cast<uint32_t>(std::countr_zero(m));
+    const uint32_t q = l ^ step;
+    if ((lane_mask >> q & 1u) && addr[q] != addr[l]) return false;
+  }
+  return true;
 }
 
-Wavefronts shared_wavefronts(const BankParams& b, const uint64_t* addr, uint32_t lane_mask, uint32_t width) {
-  check(b, width);
-  const uint32_t per = lanes_per_phase(b, width);
+Wavefronts phased(const BankParams& b, const uint64_t* addr, uint32_t lane_mask, uint32_t width, uint32_t per) {
   Wavefronts w;
   for (uint32_t first = 0; first < 32; first += per) {
     const uint32_t group = per >= 32 ? 0xffffffffu : ((1u << per) - 1) << first;
@@ -66,6 +65,30 @@ Wavefronts shared_wavefronts(const BankParams& b, const uint64_t* addr, uint32_t
     w.total += phase_wavefronts(b, addr, lanes, width);
   }
   return w;
+}
+
+}  // namespace
+
+BankParams BankParams::from(const proto::GpuSpec& gpu) {
+  BankParams b;
+  const proto::L1Spec& l1 = gpu.l1();
+  if (l1.has_shared_banks()) b.banks = l1.shared_banks();
+  if (l1.has_shared_bank_bytes()) b.bank_bytes = l1.shared_bank_bytes();
+  // Volta and Turing (sm_70, sm_72, sm_75): the pairing rule NVIDIA states for CC 7.0-7.5.
+  b.uniform_pairs = gpu.arch().rfind("sm_7", 0) == 0;
+  return b;
+}
+
+Wavefronts shared_wavefronts(const BankParams& b, const uint64_t* addr, uint32_t lane_mask, uint32_t width) {
+  check(b, width);
+  return phased(b, addr, lane_mask, width, lanes_per_phase(b, width));
+}
+
+Wavefronts shared_load_wavefronts(const BankParams& b, const uint64_t* addr, uint32_t lane_mask, uint32_t width) {
+  check(b, width);
+  uint32_t per = lanes_per_phase(b, width);
+  if (b.uniform_pairs && per < 32 && (paired(addr, lane_mask, 1) || paired(addr, lane_mask, 2))) per *= 2;
+  return phased(b, addr, lane_mask, width, per);
 }
 
 Wavefronts ldsm_wavefronts(const BankParams& b, const uint64_t* addr, uint32_t matrices) {

@@ -95,3 +95,45 @@ TEST_CASE("banks: the bank count and width are parameters", "[banks]") {
   const auto c = strided(0, 4);  // 4-byte stride: pairs of lanes share a bank word
   CHECK(shared_wavefronts(b, c.data(), 0xffffffffu, 4).total == 1);
 }
+
+TEST_CASE("banks: Volta/Turing loads pairing uniform addresses need half the phases", "[banks]") {
+  // NVIDIA Developer Forums thread 77228: on CC 7.0-7.5, LDS.128 whose lanes l and l^1 (or l
+  // and l^2) read the same address needs 2 requests, not 4; the asker's pattern (tid % 4) * 16
+  // meets neither rule and stays at 4.
+  BankParams volta;
+  volta.uniform_pairs = true;
+  const BankParams ampere;
+  const auto uniform = strided(0x200, 0);
+  CHECK(shared_load_wavefronts(volta, uniform.data(), 0xffffffffu, 16).total == 2);
+  CHECK(shared_load_wavefronts(ampere, uniform.data(), 0xffffffffu, 16).total == 4);
+  CHECK(shared_wavefronts(volta, uniform.data(), 0xffffffffu, 16).total == 4);  // stores do not pack
+  std::array<uint64_t, 32> by1{}, by2{}, forum{};
+  for (uint32_t l = 0; l < 32; ++l) {
+    by1[l] = 16 * (l / 2);                  // l == l^1
+    by2[l] = 16 * ((l / 4) * 2 + (l & 1));  // l == l^2
+    forum[l] = 16 * (l % 4);
+  }
+  CHECK(shared_load_wavefronts(volta, by1.data(), 0xffffffffu, 16).total == 2);
+  CHECK(shared_load_wavefronts(volta, by2.data(), 0xffffffffu, 16).total == 2);
+  CHECK(shared_load_wavefronts(volta, forum.data(), 0xffffffffu, 16).total == 4);
+  std::array<uint64_t, 32> by1_64{};
+  for (uint32_t l = 0; l < 32; ++l) by1_64[l] = 8 * (l / 2);
+  CHECK(shared_load_wavefronts(volta, by1_64.data(), 0xffffffffu, 8).total == 1);  // 64-bit: 2 -> 1
+  CHECK(shared_load_wavefronts(ampere, by1_64.data(), 0xffffffffu, 8).total == 2);
+  // an inactive partner does not break the pairing; a differing active one does
+  CHECK(shared_load_wavefronts(volta, by1.data(), 0x55555555u, 16).total == 2);
+  by1[7] += 16;
+  CHECK(shared_load_wavefronts(volta, by1.data(), 0xffffffffu, 16).total == 4);
+  // 32-bit loads already move a whole warp per phase
+  CHECK(shared_load_wavefronts(volta, uniform.data(), 0xffffffffu, 4).total == 1);
+}
+
+TEST_CASE("banks: the pairing rule follows gpu.arch", "[banks]") {
+  xpusim::proto::GpuSpec g;
+  g.set_arch("sm_70");
+  CHECK(BankParams::from(g).uniform_pairs);
+  g.set_arch("sm_75");
+  CHECK(BankParams::from(g).uniform_pairs);
+  g.set_arch("sm_80");
+  CHECK_FALSE(BankParams::from(g).uniform_pairs);
+}

@@ -95,7 +95,9 @@ void Sm::start_memory(uint32_t idx, Cycle now) {
     if (d.exec && d.space == exec::Space::Shared && d.bytes) {
       const mem::Wavefronts w = d.inst->op == isa::Op::LDSM
                                     ? mem::ldsm_wavefronts(p_.shared_banks, d.addr.data(), d.inst->m.size)
-                                    : mem::shared_wavefronts(p_.shared_banks, d.addr.data(), d.exec, d.bytes);
+                                    : d.inst->op == isa::Op::LDS
+                                        ? mem::shared_load_wavefronts(p_.shared_banks, d.addr.data(), d.exec, d.bytes)
+                                        : mem::shared_wavefronts(p_.shared_banks, d.addr.data(), d.exec, d.bytes);
       *stat_.shared_wavefronts += w.total;
       *stat_.shared_conflicts += w.conflicts();
       extra = w.total > 1 ? w.total - 1 : 0;
