@@ -15,6 +15,28 @@ constexpr uint32_t kMaxWords = 32 * 4;  // a phase touches at most 32 lanes x 16
 
 // Wavefronts for one phase: the lanes in `lanes` each touching `width` bytes from addr[l].
 uint32_t phase_wavefronts(const BankParams& b, const uint64_t* addr, uint32_t lanes, uint32_t width) {
+  // Aligned accesses of whole words (LDSM rows, LDS.64/.128): an access covers `width /
+  // bank_bytes` consecutive banks, one word each, so counting distinct accesses per group of
+  // banks gives the same answer with `width / bank_bytes` times fewer entries to compare.
+  const uint32_t row = b.banks * b.bank_bytes;
+  if (width > b.bank_bytes && width % b.bank_bytes == 0 && row % width == 0) {
+    bool aligned = true;
+    for (uint32_t m = lanes; m && aligned; m &= m - 1) aligned = addr[std::countr_zero(m)] % width == 0;
+    if (aligned) {
+      std::array<uint64_t, 32> units;
+      uint32_t n = 0;
+      for (uint32_t m = lanes; m; m &= m - 1) {
+        const uint64_t u = addr[std::countr_zero(m)] / width;
+        bool seen = false;
+        for (uint32_t i = 0; i < n && !seen; ++i) seen = units[i] == u;
+        if (!seen) units[n++] = u;
+      }
+      std::array<uint32_t, kMaxBanks> per_group{};
+      uint32_t worst = 0;
+      for (uint32_t i = 0; i < n; ++i) worst = std::max(worst, ++per_group[units[i] % (row / width)]);
+      return worst;
+    }
+  }
   // The distinct words of the phase (a fixed array: at most kMaxWords of them), then per bank
   // the count of distinct words it holds.
   std::array<uint64_t, kMaxWords> words;

@@ -137,3 +137,40 @@ TEST_CASE("banks: the pairing rule follows gpu.arch", "[banks]") {
   g.set_arch("sm_80");
   CHECK_FALSE(BankParams::from(g).uniform_pairs);
 }
+
+TEST_CASE("banks: aligned wide accesses count as the word-by-word rule does", "[banks]") {
+  // The model counts aligned 8- and 16-byte accesses per group of banks (fewer entries to
+  // compare); the definition is per word: distinct words asked of each bank, the worst bank.
+  auto by_words = [](const uint64_t* addr, uint32_t lanes, uint32_t width) {
+    std::array<std::array<uint64_t, 128>, 32> words{};
+    std::array<uint32_t, 32> n{};
+    for (uint32_t l = 0; l < 32; ++l)
+      if (lanes >> l & 1u)
+        for (uint64_t w = addr[l] / 4; w < (addr[l] + width) / 4; ++w) {
+          auto& bank = words[w % 32];
+          bool seen = false;
+          for (uint32_t i = 0; i < n[w % 32]; ++i) seen |= bank[i] == w;
+          if (!seen) bank[n[w % 32]++] = w;
+        }
+    uint32_t worst = 0;
+    for (uint32_t c : n) worst = std::max(worst, c);
+    return worst;
+  };
+  const BankParams b;
+  uint64_t seed = 12345;
+  auto next = [&] { return seed = seed * 6364136223846793005ull + 1442695040888963407ull, seed >> 33; };
+  for (uint32_t width : {8u, 16u})
+    for (int trial = 0; trial < 2000; ++trial) {
+      std::array<uint64_t, 32> a{};
+      const uint64_t span = 1 + next() % 64;  // few distinct units: broadcasts and conflicts
+      for (auto& x : a) x = (next() % span) * width;
+      const uint32_t lanes = trial % 3 ? 0xffffffffu : static_cast<uint32_t>(next());
+      const uint32_t per = 128 / width;
+      uint32_t expect = 0;
+      for (uint32_t first = 0; first < 32; first += per) {
+        const uint32_t group = lanes & (((1u << per) - 1) << first);
+        expect += group ? by_words(a.data(), group, width) : 0;
+      }
+      CHECK(shared_wavefronts(b, a.data(), lanes, width).total == expect);
+    }
+}

@@ -119,6 +119,8 @@ struct DramController::Impl {
   std::vector<bool> ref_pending;
   bool drain = false;
   uint64_t last_now = 0;              // cycle of the latest do_cycle (next_event counts from it)
+  uint64_t plan_best = 0;             // plan()'s answer in the latest do_cycle, valid while no
+  bool plan_valid = false;            // command issued since (the state it saw is unchanged)
   uint64_t occ_from = 0;              // occupancy integrated up to this cycle
   size_t rr = 0;                      // round-robin start over ports
   Counters n{};
@@ -367,7 +369,8 @@ bool DramController::do_cycle(engine::Cycle now) {
   m.update_mode();
   Impl::Cand c;
   bool picked = false;
-  m.plan(now, &c, &picked);
+  m.plan_best = m.plan(now, &c, &picked);
+  m.plan_valid = !picked;  // next_event reuses it unless a command changes the state
   if (picked) {
     m.issue(c, now);
     progress = true;
@@ -389,7 +392,7 @@ engine::Tick DramController::next_event() const {
   if (work) {
     Impl::Cand c;
     bool picked = false;
-    at = std::min(at, m.plan(m.last_now, &c, &picked));
+    at = std::min(at, m.plan_valid ? m.plan_best : m.plan(m.last_now, &c, &picked));
     if (m.p.refresh)
       for (uint64_t due : m.ref_due)
         if (due > m.last_now) at = std::min<engine::Cycle>(at, due);
