@@ -42,6 +42,28 @@ def test_gemm_passes_its_check_with_a_fresh_seed(xpusim, tmp_path, name):
     assert rep["checks"] and all(c["passed"] for c in rep["checks"]), f"seed {seed}"
 
 
+@pytest.mark.parametrize("dtype,tile,stages,prefetch", [
+    ("fp16", (128, 256, 64), 3, None),   # the 4096^3 tile: fragments prefetched (auto)
+    ("bf16", (128, 128, 32), 2, True),   # forced on for a small warp tile
+    ("fp16", (128, 128, 16), 2, True),   # one k-step per k-tile: the fragments move aside
+    ("int8", (128, 256, 64), 3, False),  # forced off for a large one
+])
+def test_gemm_fragment_prefetch_passes_its_check(xpusim, tmp_path, dtype, tile, stages, prefetch):
+    """The pipelined K loop (fragments one k-step ahead, the next k-tile's first ones loaded
+    before the last k-step's MMAs) computes the same GEMM; the kernel says which loop it has."""
+    spec = gemm_tc.GemmTcSpec(dtype, *tile, stages, prefetch=prefetch)
+    m, n, k = 256, 256, 256
+    text = gemm_tc.generate(spec, LatencyTable.from_config(str(A100)))
+    (tmp_path / f"{spec.name}.xasm").write_text(text)
+    (tmp_path / "w.textproto").write_text(gemm_tc.workload(spec, m, n, k, f"{spec.name}.xasm", "w"))
+    seed = _seed()
+    r, rep = _run(xpusim, tmp_path / "w.textproto", tmp_path / "out", seed)
+    assert r.returncode == 0, f"seed {seed}: {r.stdout}{r.stderr}"
+    assert rep["checks"] and all(c["passed"] for c in rep["checks"]), f"seed {seed}"
+    assert spec.frag_prefetch == (prefetch if prefetch is not None else True)
+    assert ("k-tile kt+1 has landed" in text) == spec.frag_prefetch
+
+
 @pytest.mark.parametrize("dtype,tile,size", ship.GEMMS_BLOCK_SCALED)
 def test_fp8_block_scaled_gemm_passes_its_check(xpusim, tmp_path, dtype, tile, size):
     m, n, k = size
@@ -217,7 +239,8 @@ def test_shipped_kernels_are_what_the_generators_write():
 def test_large_workloads_are_shipped_with_realistic_sizes():
     for m in (4096, 8192):
         text = (WORKLOADS / f"gemm_tc_fp16_{m}.textproto").read_text()
-        assert f"shape: [{m}, {m}]" in text and f"grid {{ x: {m // 128}  y: {m // 128} }}" in text
+        # 128 x 256 tiles (ship.GEMMS_LARGE): x over N's 256-column tiles, y over M's 128 rows
+        assert f"shape: [{m}, {m}]" in text and f"grid {{ x: {m // 256}  y: {m // 128} }}" in text
     assert "shape: [1, 16384, 128]" in (WORKLOADS / "attn_fp16_d128_causal_1x16384.textproto").read_text()
     assert "shape: [8192, 28672]" in (WORKLOADS / "gemv_fp16_b1_28672x8192.textproto").read_text()
 
@@ -228,3 +251,16 @@ def test_gemm_instruction_mix(xpusim, tmp_path):
     assert r.returncode == 0, r.stderr
     mix = {e["name"]: e["warp_instructions"] for e in rep["kernels"][0]["instruction_mix"]}
     assert mix["TENSOR"] == 256 ** 3 // (16 * 8 * 16)
+
+
+@pytest.mark.skipif(__import__("os").environ.get("XPUSIM_SLOW_TESTS") != "1",
+                    reason="about 5 minutes: set XPUSIM_SLOW_TESTS=1 (docs/kernels.md, GEMM performance)")
+def test_builder_gemm_reaches_70_percent_of_the_a100_fp16_tensor_peak_at_4096(xpusim, tmp_path):
+    """Issue 5's target: the generated GEMM (ship.GEMMS_LARGE: 128x256x64, 3 stages, 2x4 warps,
+    fragments prefetched) at 4096^3 on the A100 config, memory hierarchy, timing only."""
+    r = xpusim("run", "-c", A100, "-w", WORKLOADS / "gemm_tc_fp16_4096.textproto", "-o", tmp_path,
+               "--quiet", "--timing-only")
+    assert r.returncode == 0, r.stderr
+    rf = json.loads((tmp_path / "report.json").read_text())["kernels"][0]["roofline"]
+    assert rf["total_flops"] == 2 * 4096 ** 3 and rf["compute_precision"] == "fp16_tensor"
+    assert rf["achieved_flops_per_s"] >= 0.70 * rf["peak_flops_per_s"], rf

@@ -103,6 +103,9 @@ class Kernel:
         self.params = params.split()
         self.param_names = [p.split(":")[0] for p in self.params]
         self.max_regs = max_regs
+        # variable-latency results the scheduler may hoist ahead of their consumers; a kernel
+        # that loads a whole step's operands one step ahead raises it (gemm_tc.py)
+        self.max_in_flight = MAX_IN_FLIGHT
         self.insts: list[Inst] = []
         self.shared: list[str] = []
         self.header: list[str] = []
@@ -295,7 +298,7 @@ class Kernel:
         (original order breaks ties)."""
         out: list[Inst] = []
         for b, e in self.blocks():
-            out += _schedule_block(self.insts[b:e], lat)
+            out += _schedule_block(self.insts[b:e], lat, self.max_in_flight)
         self.insts = out
 
     def xasm(self, latencies: LatencyTable | None = None, schedule: bool = True) -> str:
@@ -360,7 +363,7 @@ def _render(inst: Inst, regs: dict[int, int], preds: dict[int, int]) -> str:
     return f"{text:<56}# {inst.comment}" if inst.comment else text
 
 
-def _schedule_block(block: list[Inst], lat: LatencyTable) -> list[Inst]:
+def _schedule_block(block: list[Inst], lat: LatencyTable, max_in_flight: int = MAX_IN_FLIGHT) -> list[Inst]:
     n = len(block)
     preds: list[set[int]] = [set() for _ in range(n)]
     last_def: dict = {}
@@ -422,12 +425,12 @@ def _schedule_block(block: list[Inst], lat: LatencyTable) -> list[Inst]:
         if not now:
             cycle = min(ready_at[i] for i in ready)
             continue
-        if len(in_flight) >= MAX_IN_FLIGHT and all(var[i] for i in now):
+        if len(in_flight) >= max_in_flight and all(var[i] for i in now):
             later = [ready_at[i] for i in ready if not var[i]]
             if later:                    # wait for a consumer rather than hoist another load
                 cycle = max(cycle + 1, min(later))
                 continue
-        full = len(in_flight) >= MAX_IN_FLIGHT
+        full = len(in_flight) >= max_in_flight
         pick = max(now, key=lambda i: (not (full and var[i]), height[i], -i))
         ready.remove(pick)
         order.append(pick)

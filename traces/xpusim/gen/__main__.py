@@ -65,6 +65,8 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--weights", default="", help="quantized B with fp16 A: int4, mxfp4 or nvfp4")
     g.add_argument("--group", type=int, default=128, help="int4 weights: K elements per scale and zero point")
     g.add_argument("--seed", type=int, default=0, help="seed of the .npy inputs (block scales, quantized)")
+    g.add_argument("--prefetch", choices=("auto", "on", "off"), default="auto",
+                   help="fragments one k-step ahead across k-tiles (auto: warp tiles of 64x64 and up)")
     v = sub.add_parser("gemv", parents=[common], help="FP16 GEMV for decode (gemv.py)")
     v.add_argument("--n", type=int, required=True, help="output features (rows of W)")
     v.add_argument("--k", type=int, required=True, help="input features")
@@ -109,7 +111,8 @@ def generate(args) -> dict[str, str]:
         es = gemm_tc.DTYPES[args.dtype][0]
         bm, bn, bk = args.tile or (128, 128, 64 // es)
         spec = gemm_tc.GemmTcSpec(args.dtype, bm, bn, bk, args.stages, *args.warps, block_scale=args.block_scale,
-                                  wq=args.weights, group=args.group)
+                                  wq=args.weights, group=args.group,
+                                  prefetch={"auto": None, "on": True, "off": False}[args.prefetch])
         spec.validate()
         spec.check_problem(args.m, args.n, args.k)
         kfile = spec.name + ".xasm"

@@ -57,6 +57,9 @@ class GemmTcSpec:
     block_scale: bool = False   # FP8 only: FP32 scales per 128 x 128 block of A and of B
     wq: str = ""                # fp16 A with quantized B: "int4", "mxfp4" or "nvfp4" (see QUANT)
     group: int = 128            # int4: K elements per scale and zero point
+    # Fragments one k-step ahead, across k-tiles (pipelined()): None = when the warp tile is at
+    # least 64x64, where measured it pays for the second fragment set's registers (docs/kernels.md)
+    prefetch: bool | None = None
 
     def validate(self) -> None:
         if self.dtype not in DTYPES:
@@ -84,6 +87,8 @@ class GemmTcSpec:
                                  f"{self.bm}x{self.bn}x{self.bk}")
         if self.wq:
             gemm_quant.validate(self)
+        if self.prefetch and (self.block_scale or self.wq):
+            raise ValueError("fragment prefetch is for plain GEMMs, not block-scaled or quantized ones")
         if self.shared_bytes > 163 * 1024:
             raise ValueError(f"{self.stages} stages of {self.stage_bytes} B exceed 163 KiB of shared memory")
         if self.acc_regs * (2 if self.block_scale else 1) > 128:
@@ -129,6 +134,12 @@ class GemmTcSpec:
         return self.bn // self.wn // 8
 
     @property
+    def frag_prefetch(self) -> bool:
+        if self.block_scale or self.wq:
+            return False
+        return self.mi * self.ni >= 32 if self.prefetch is None else self.prefetch
+
+    @property
     def acc_regs(self) -> int:
         return self.mi * self.ni * 4
 
@@ -136,7 +147,9 @@ class GemmTcSpec:
     def name(self) -> str:
         return (f"gemm_tc_{self.dtype}_{self.bm}x{self.bn}x{self.bk}_s{self.stages}_w{self.wm}x{self.wn}"
                 + ("_bs128" if self.block_scale else "")
-                + (f"_{self.wq}" + (f"g{self.group}" if self.wq == "int4" else "") if self.wq else ""))
+                + (f"_{self.wq}" + (f"g{self.group}" if self.wq == "int4" else "") if self.wq else "")
+                + ("" if self.prefetch is None or self.prefetch == (self.mi * self.ni >= 32)
+                   else "_pf" if self.prefetch else "_nopf"))
 
     def check_problem(self, m: int, n: int, k: int) -> None:
         if m % self.bm or n % self.bn or k % self.bk:
@@ -264,7 +277,71 @@ def build(spec: GemmTcSpec) -> Kernel:
         wrap = k.isetp("GE.U32", rs, spec.shared_bytes)
         k.op("IADD3", [rs], [rs, -spec.shared_bytes, "RZ"], guard=wrap)
 
-    if not spec.block_scale:
+    def frags(ks, afr, bfr):
+        """LDSM the A and B fragments of k-step ks of the stage at rs into afr, bfr."""
+        fa = k.iadd(rs, ofa[ks])
+        fb = k.iadd(rs, ofb[ks])
+        for i, r in enumerate(afr):
+            k.op("LDSM.16.M88.4", [r], [Mem(fa, i * 16 * rb)])
+        for j, r in enumerate(bfr):
+            k.op("LDSM.16.M88.4", [r], [Mem(fb, j * 16 * rb)])
+
+    def pipelined():
+        """The plain GEMM's K loop with its fragments one k-step ahead, across k-tiles too:
+        the last k-step of tile kt waits for tile kt+1 and loads its first fragments before its
+        own MMAs, so no k-step starts on an LDSM's latency; the refill of the freed stage is
+        spread over the tile's k-steps instead of issued at once."""
+        nf = lambda: ([k.reg("a", 4) for _ in range(spec.mi)], [k.reg("b", 4) for _ in range(spec.ni // 2)])
+        k.max_in_flight = max(k.max_in_flight, spec.mi + spec.ni // 2)   # a k-step's fragments
+        first = nf()                         # k-step 0 of the next tile: carried across iterations
+        k.op("DEPBAR.LE", [], ["SB0", spec.stages - 2], comment="k-tile 0 has landed")
+        k.bar()
+        frags(0, *first)
+        per = -(-len(copies) // ksteps)      # refill copies issued per k-step
+        with k.loop(k.shr(k.c("K"), spec.bk.bit_length() - 1)):
+            k.isetp("GT", left, "RZ", dst=more)
+            dst = k.iadd(ws, swz)
+            cur = first
+            for ks in range(ksteps):
+                for p, off in copies[ks * per:(ks + 1) * per]:
+                    k.op("LDGSTS.E.BYPASS.128", [], [Mem(dst, off), Mem(p)], guard=more)
+                if ks + 1 < ksteps:
+                    nxt = nf()
+                    frags(ks + 1, *nxt)
+                else:                        # commit the refill; wait for tile kt+1; its k-step 0
+                    k.op("LDGDEPBAR")
+                    for p, _ in copies:
+                        k.add64(p, rb, dst=p)
+                    k.iadd(ws, spec.stage_bytes, dst=ws)
+                    wrap = k.isetp("GE.U32", ws, spec.shared_bytes)
+                    k.op("IADD3", [ws], [ws, -spec.shared_bytes, "RZ"], guard=wrap)
+                    k.iadd(left, -1, dst=left)
+                    k.iadd(rs, spec.stage_bytes, dst=rs)
+                    wrap = k.isetp("GE.U32", rs, spec.shared_bytes)
+                    k.op("IADD3", [rs], [rs, -spec.shared_bytes, "RZ"], guard=wrap)
+                    k.op("DEPBAR.LE", [], ["SB0", spec.stages - 2], comment="k-tile kt+1 has landed")
+                    k.bar()
+                    nxt = first
+                    if cur is first:         # one k-step per tile: keep it before `first` is reloaded
+                        hold = nf()
+                        for a, b in zip(cur[0] + cur[1], hold[0] + hold[1]):
+                            for w in range(4):
+                                k.mov(a[w], dst=b[w])
+                        cur = hold
+                    frags(0, *nxt)
+                # A block boundary keeps the next fragments' LDSMs ahead of these MMAs: the list
+                # scheduler sees one issue per cycle, not the tensor pipe's interval, and would
+                # sink them below the MMAs (docs/kernels.md section 2.3).
+                k.label(f"KSTEP{ks}")
+                afr, bfr = cur
+                for i in range(spec.mi):
+                    for j in range(spec.ni):
+                        k.op(mma, [acc[i][j]], [afr[i], bfr[j // 2][2 * (j % 2)], acc[i][j]])
+                cur = nxt
+
+    if spec.frag_prefetch:
+        pipelined()
+    elif not spec.block_scale:
         with k.loop(k.shr(k.c("K"), spec.bk.bit_length() - 1)):
             ktile(acc, False)
     else:
