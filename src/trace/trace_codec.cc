@@ -391,11 +391,8 @@ bool ChunkDecoder::next(const BinaryCode& code, InstLine& o, std::string& err) {
     if (!get_sint(addr_.p, addr_.end, d)) return fail(err, "instruction chunk: address column ends early (pc {:04x})", e.pc);
     return true;
   };
-  if (o.format == AddrFormat::ListAll) {
-    if (first < 0) return true;
-    if (!get()) return false;
-    uint64_t a = prev_addr_ + static_cast<uint64_t>(d);
-    prev_addr_ = a;
+  // The first active lane's address is `a`; each later active lane adds its own delta.
+  auto chain = [&](uint64_t a) {
     o.addr[static_cast<size_t>(first)] = a;
     for (int l = first + 1; l < 32; ++l)
       if ((m >> l) & 1) {
@@ -403,6 +400,12 @@ bool ChunkDecoder::next(const BinaryCode& code, InstLine& o, std::string& err) {
         o.addr[static_cast<size_t>(l)] = a += static_cast<uint64_t>(d);
       }
     return true;
+  };
+  if (o.format == AddrFormat::ListAll) {
+    if (first < 0) return true;
+    if (!get()) return false;
+    prev_addr_ += static_cast<uint64_t>(d);
+    return chain(prev_addr_);
   }
   if (!get()) return false;
   o.base = prev_addr_ + static_cast<uint64_t>(d);
@@ -415,15 +418,7 @@ bool ChunkDecoder::next(const BinaryCode& code, InstLine& o, std::string& err) {
       if ((m >> l) & 1) o.addr[static_cast<size_t>(l)] = a, a += static_cast<uint64_t>(d);
     return true;
   }
-  if (first < 0) return true;
-  uint64_t a = o.base;
-  o.addr[static_cast<size_t>(first)] = a;
-  for (int l = first + 1; l < 32; ++l)
-    if ((m >> l) & 1) {
-      if (!get()) return false;
-      o.addr[static_cast<size_t>(l)] = a += static_cast<uint64_t>(d);
-    }
-  return true;
+  return first < 0 || chain(o.base);
 }
 
 bool ChunkDecoder::finish(std::string& err) const {
