@@ -4,18 +4,11 @@
 #include <array>
 
 #include "models/memory/shared_banks.h"
+#include "models/memory/test_lanes.h"
 
 using namespace xpusim::mem;
 
-namespace {
-
-std::array<uint64_t, 32> strided(uint64_t base, uint64_t stride) {
-  std::array<uint64_t, 32> a{};
-  for (uint32_t l = 0; l < 32; ++l) a[l] = base + l * stride;
-  return a;
-}
-
-}  // namespace
+using testing::strided;
 
 TEST_CASE("banks: 32-bit strides of 1 to 32 words cost as many wavefronts", "[banks]") {
   const BankParams b;
