@@ -63,9 +63,15 @@ std::string format_summary(const proto::Report& r) {
     if (k.has_memory() && k.memory().levels_size()) {  // memory hierarchy: hit rates, DRAM bandwidth
       const proto::MemoryReport& m = k.memory();
       std::string lv;
-      for (const auto& l : m.levels())
-        lv += fmt::format("{}{} {:.0f}% hits ({:.0f} cyc)", lv.empty() ? "" : ", ", l.level(), 100 * l.hit_rate(),
-                          l.avg_latency_cycles());
+      for (const auto& l : m.levels()) {
+        lv += lv.empty() ? "" : ", ";
+        if (l.hits() + l.misses())
+          lv += fmt::format("{} {:.0f}% hits ({:.0f} cyc)", l.level(), 100 * l.hit_rate(), l.avg_latency_cycles());
+        else if (l.avg_latency_cycles() > 0)  // every load bypassed it (LDGSTS.BYPASS, .GPU): its latency, no lookups
+          lv += fmt::format("{} bypassed ({:.0f} cyc)", l.level(), l.avg_latency_cycles());
+        else
+          lv += fmt::format("{} unused", l.level());
+      }
       s += fmt::format("    memory: {}\n    DRAM {:.1f} GB/s ({:.0f}% of peak), row hits {:.0f}%; crossbar {:.1f} MB, "
                        "{:.0f}% far\n",
                        lv, m.dram_bandwidth_gbps(), 100 * m.dram_peak_fraction(), 100 * m.dram_row_hit_rate(),

@@ -159,6 +159,8 @@ def test_summary_prints_energy_and_roofline_lines(xpusim, tmp_path):
     assert r.returncode == 0, r.stderr
     assert " W average" in r.stdout and "pJ/FLOP" in r.stdout
     assert "roofline:" in r.stdout and "FLOP/B DRAM" in r.stdout
+    # its operands come by LDGSTS.BYPASS: the L1 is named as bypassed, not as 0% hits
+    assert "memory: L1 bypassed (" in r.stdout and "L1 0% hits" not in r.stdout
 
 
 def test_unknown_energy_node_is_a_located_input_error(xpusim, tmp_path):
