@@ -6,6 +6,7 @@
 //   xpusim info --config C [--set path=value]...
 //   xpusim asm  KERNEL.xasm [--config C]
 // Exit codes: 0 success, 1 simulator error, 2 bad input, 3 a check failed.
+#include <array>
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <google/protobuf/text_format.h>
@@ -130,7 +131,17 @@ int cmd_asm(const Args& a) {
   for (const isa::Kernel& k : isa::assemble_file(a.kernel, opt)) {
     fmt::print(".kernel {}   # {} registers, {} B shared, control bits {}\n", k.name, k.regs, k.shared_bytes,
                k.ctrl_given ? "as written" : "filled by the assembler");
-    for (size_t pc = 0; pc < k.code.size(); ++pc) fmt::print("  /*{:04x}*/ {}\n", pc * 16, isa::format_inst(k.code[pc]));
+    std::array<size_t, static_cast<size_t>(isa::Unit::kCount)> mix{};
+    for (size_t pc = 0; pc < k.code.size(); ++pc) {
+      fmt::print("  /*{:04x}*/ {}\n", pc * 16, isa::format_inst(k.code[pc]));
+      ++mix[static_cast<size_t>(k.code[pc].unit)];
+    }
+    // The static mix: what `xpusim run` weighs by execution counts (its instruction mix, FLOPs
+    // and bytes per level need the workload's launch).
+    std::string m;
+    for (size_t u = 0; u < mix.size(); ++u)
+      if (mix[u]) m += fmt::format(" {} {}", isa::unit_name(static_cast<isa::Unit>(u)), mix[u]);
+    fmt::print("# {} instructions:{}\n", k.code.size(), m);
   }
   return kExitOk;
 }

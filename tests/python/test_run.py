@@ -164,3 +164,20 @@ def test_pipeline_trace_is_valid_bounded_chrome_json(xpusim, tmp_path):
     r = xpusim("run", "-c", A100, "-w", WORKLOADS / "gemm_fp16_256.textproto", "-o", tmp_path / "o3", "-q",
                "--pipeline-trace", trace, "--trace-sm", 500)
     assert r.returncode == 2 and "--trace-sm 500" in r.stderr
+
+
+def test_asm_prints_registers_shared_control_bits_and_the_static_mix(xpusim):
+    """`xpusim asm` inspects a kernel: its header line, every instruction with its control bits,
+    and the static instruction mix by unit (counted here from the listing itself)."""
+    r = xpusim("asm", "--config", A100, ROOT / "traces" / "kernels" / "vector_add.xasm")
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert lines[0].startswith(".kernel vector_add") and "registers" in lines[0] and "B shared" in lines[0]
+    body = [l for l in lines if l.strip().startswith("/*")]
+    assert all("[" in l and ":S" in l for l in body)  # control bits: [wait:rd:wr:yield:stall]
+    mix = lines[-1]
+    assert mix.startswith(f"# {len(body)} instructions:")
+    counts = dict(zip(mix.split(":", 1)[1].split()[::2], map(int, mix.split(":", 1)[1].split()[1::2])))
+    assert sum(counts.values()) == len(body)
+    assert counts["LSU"] == sum(1 for l in body if "LDG" in l or "STG" in l)
+    assert counts["BRANCH"] == sum(1 for l in body if "EXIT" in l or "BRA " in l)
