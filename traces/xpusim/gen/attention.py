@@ -2,16 +2,24 @@
 FP16 or BF16 Q, K, V, O of shape [batch*heads, S, D], FP32 accumulation, D = 64, 128 or 256.
 
 Grid: x = S / 64 query blocks, y = batch*heads; 4 warps per CTA, each owning 16 query rows.
-A CTA stages its 64 x D Q tile through shared memory, then walks the key/value blocks of BN
-rows (`TILING`: 64 for D <= 128, 32 for D = 256):
+A CTA copies its 64 x D Q tile and the first K block into shared memory by cp.async (LDGSTS,
+one commit group each), then walks the key/value blocks of BN rows (`TILING`: 64 for
+D <= 128, 32 for D = 256), each K and V tile a swizzled shared buffer, pipelined as
+FlashAttention-2 does on Ampere:
 
-    load K and V block kb into shared memory (LDG.128 -> STS.128, swizzled rows), BAR.SYNC
+    DEPBAR.LE SB0, 0; BAR.SYNC   K block kb has landed, for every warp; V kb-1 is free
+    LDGSTS V block kb; commit    ... it lands during S = QK^T and the softmax
     S = Q K^T             per warp: 16 x BN, m16n8k16 MMAs, K fragments by LDSM
     online softmax        per row: m' = max(m, rowmax(S) * log2e/sqrt(D)); P = 2^(S*c - m') (MUFU.EX2);
                           alpha = 2^(m - m'); l = l * alpha + rowsum(P); O *= alpha
+    DEPBAR.LE SB0, 0; BAR.SYNC   V block kb has landed, for every warp; K kb is free
+    LDGSTS K block kb+1; commit  ... it lands during O += P V (predicated off after the last)
     O += P V              P re-packed from the S accumulators into A fragments (the C layout of
                           two m16n8 tiles is the A layout of one m16n8k16), V by LDSM.MT88
-    BAR.SYNC
+
+`Tiling.stages = 2` doubles the K and V buffers instead: K and V of block kb+1 are copied right
+after the first barrier and land during all of block kb. Measured on the A100 config it is
+slower than one stage (docs/kernels.md 1.4), so no head dim uses it by default.
 
 For D <= 128 the Q fragments are loaded into registers once (LDSM) and kept. For D = 256 the
 O accumulator alone is 128 registers per thread, so Q stays in its own shared tile (sQ) and
@@ -22,7 +30,6 @@ until the end (alpha is the same across those lanes). Causal: query block qb vis
 blocks below key 64 qb unmasked and the 64 / BN blocks of the diagonal with a mask (key >
 query gives -inf, so P = 0; a row whose keys in a diagonal block are all masked keeps its
 maximum from the earlier keys, so it gets P = 0 and alpha = 1).
-Not pipelined (no cp.async double buffering): a functional baseline, not a fast kernel.
 """
 
 from __future__ import annotations
@@ -46,10 +53,13 @@ class Tiling:
     bn: int                  # keys (and values) per block
     q_in_regs: bool          # Q fragments loaded once and kept, or re-loaded (LDSM) per k-step
     compact_offsets: bool    # 4 LDSM offset registers per operand, the rest as immediates
+    stages: int = 1          # K/V buffers: 1 (V lands during S, K kb+1 during P V) or 2 (block kb+1 during kb)
 
     def __post_init__(self) -> None:
         if self.bn not in (16, 32, 64):
             raise ValueError(f"key block {self.bn}: must be 16, 32 or 64 (a divisor of the {BM} query rows)")
+        if self.stages not in (1, 2):
+            raise ValueError(f"stages {self.stages}: must be 1 or 2")
 
 
 # d64/d128 keep Q in registers (D/4 = 16 or 32 words) with 64-key blocks. d256 cannot: O alone
@@ -92,10 +102,12 @@ def build(spec: AttentionSpec) -> Kernel:
     mma, pack, _, _ = DTYPES[spec.dtype]
     sw = Swizzle(rb)
     k = Kernel(spec.name, params="Q:u64 K:u64 V:u64 O:u64 S:u32 scale_log2e:f32")
-    # Q re-read per k-step has its own tile; Q loaded into registers is staged through sK
+    # Q re-read per k-step has its own tile; Q loaded into registers is staged through sV
     sQ = "" if tl.q_in_regs else k.shared_block("sQ", BM * rb)
-    sK = k.shared_block("sK", (BN if sQ else BM) * rb)
-    sV = k.shared_block("sV", BN * rb)
+    T = BN * rb                                  # bytes of a K or V stage
+    two = tl.stages == 2
+    sK = k.shared_block("sK", tl.stages * T)
+    sV = k.shared_block("sV", max(tl.stages * T, 0 if sQ else BM * rb))
     tid = k.s2r("SR_TID.X")
     lane = k.and_(tid, 31, name="lane")
     warp = k.shr(tid, 5, name="warp")
@@ -116,14 +128,12 @@ def build(spec: AttentionSpec) -> Kernel:
     own = k.lea(cchunk, k.imad(crow, rb), 4)
     head = k.imad(bh, seq_bytes, own, name="head")                # this thread's chunk in the head
 
-    def load_tile(ptr, sym, rows):
-        regs = []
+    def copy_tile(ptr, sym, rows, guard=None, base=0):
+        """LDGSTS (cp.async) of a rows x D tile to `sym` + base, committed as one group."""
         for i in range(rows * rb // 2048):
-            r = k.reg("ld", 4)
-            k.op("LDG.E.128", [r], [Mem(ptr, 2048 * i)])
-            regs.append(r)
-        for i, r in enumerate(regs):
-            k.op("STS.128", [], [Mem(cs[i % per], 2048 * per * (i // per), sym), r])
+            k.op("LDGSTS.E.BYPASS.128", [], [Mem(cs[i % per], base + 2048 * per * (i // per), sym),
+                                             Mem(ptr, 2048 * i)], guard=guard)
+        k.op("LDGDEPBAR")
 
     def frag_offsets(row, half, n, stem):
         """(register, immediate) shared offsets of chunk 2 i + half of `row`, i < n. With rows
@@ -134,22 +144,33 @@ def build(spec: AttentionSpec) -> Kernel:
         regs = [sw.emit(k, row, k.iadd(half, 2 * i), name=f"{stem}{i}") for i in range(min(n, 4))]
         return [(regs[i % 4], 128 * (i // 4)) for i in range(n)]
 
-    # ---- Q fragments: rows 16 * warp + (lane & 15), chunk 2 kk + (lane >> 4)
+    # ---- Q, then K block 0, by cp.async (two groups). Q loaded into registers is staged
+    # through sV: the first block's wait and BAR.SYNC order its LDSMs before V block 0 lands.
     qrow0 = k.imad(qb, BM * rb, head)
-    load_tile(k.imad_wide(qrow0, 1, k.c("Q")), sQ or sK, BM)
-    if tl.q_in_regs:
-        k.bar()
+    qbase = T if two and not sQ else 0          # two stages: Q passes through V's second
+    copy_tile(k.imad_wide(qrow0, 1, k.c("Q")), sQ or sV, BM, base=qbase)
+    pk = k.imad_wide(head, 1, k.c("K"), name="pk")
+    pv = k.imad_wide(head, 1, k.c("V"), name="pv")
+    copy_tile(pk, sK, BN)
+    if two:                          # V block 0 too; the copy offsets move to stage 1
+        copy_tile(pv, sV, BN)
+        for p in (pk, pv):
+            k.add64(p, T, dst=p)
+        for r in cs:
+            k.xor(r, T, dst=r)
+    # Q fragments: rows 16 * warp + (lane & 15), chunk 2 kk + (lane >> 4)
     arow = k.lea(warp, k.and_(lane, 15), 4)
     ahalf = k.shr(lane, 4)
     qf = []
     if tl.q_in_regs:                 # loaded once, kept for the whole kernel
+        k.op("DEPBAR.LE", [], ["SB0", 2 if two else 1], comment="Q has landed")
+        k.bar()
         for kk in range(D // 16):
             off = sw.emit(k, arow, k.iadd(ahalf, 2 * kk))
             r = k.reg(f"q{kk}", 4)
-            k.op("LDSM.16.M88.4", [r], [Mem(off, 0, sK)])
+            k.op("LDSM.16.M88.4", [r], [Mem(off, qbase, sV)])
             qf.append(r)
-        k.bar()
-    else:                            # re-loaded from sQ per k-step (the first block's BAR orders it)
+    else:                            # re-loaded from sQ per k-step (the first block's wait orders it)
         qof = frag_offsets(arow, ahalf, D // 16, "qof")
 
     # ---- lane offsets: K as GEMM's B (row 8 (lane >> 4) + (lane & 7), chunk 2 kk + ((lane >> 3) & 1));
@@ -169,14 +190,24 @@ def build(spec: AttentionSpec) -> Kernel:
     g = k.shr(lane, 2)
     qrow = k.lea(warp, k.imad(qb, BM, g), 4, name="qrow")              # query index of row g
     kcol = k.shl(k.and_(lane, 3), 1, name="kcol")                      # key offset 2q in a tile
-    pk = k.imad_wide(head, 1, k.c("K"), name="pk")
-    pv = k.imad_wide(head, 1, k.c("V"), name="pv")
     kb0 = k.mov("RZ", name="kb0")                                      # first key of the block
+    diag = BM // BN                  # causal: key blocks on the diagonal, all masked in part
+    nblocks = k.imad(k.iadd(qb, 1), diag) if spec.causal else k.shr(k.c("S"), BN.bit_length() - 1)
+    left = k.mov(nblocks, name="left")                                 # key blocks still to run
+    more = k.pred("more")
 
     def block(masked: bool):
-        load_tile(pk, sK, BN)
-        load_tile(pv, sV, BN)
-        k.bar()
+        # in flight: K kb, V kb (two stages) or K kb alone (one)
+        k.op("DEPBAR.LE", [], ["SB0", 1 if two else 0], comment="K block kb has landed")
+        k.bar()                          # ... for every warp, and every warp is done with block kb-1
+        if two:                          # block kb+1 into the other stage, during all of block kb
+            k.isetp("GT.U32", left, 1, dst=more)
+            copy_tile(pk, sK, BN, guard=more)
+            copy_tile(pv, sV, BN, guard=more)
+            k.add64(pk, T, dst=pk)
+        else:
+            copy_tile(pv, sV, BN)        # V kb lands during S = Q K^T and the softmax
+        k.add64(pv, T, dst=pv)
         s = [k.reg(f"s{j}", 4) for j in range(BN // 8)]
         for kk in range(D // 16):
             if tl.q_in_regs:
@@ -223,6 +254,14 @@ def build(spec: AttentionSpec) -> Kernel:
         for r in o:
             for w in range(4):
                 k.op("FMUL", [r[w]], [r[w], alpha[w // 2]])
+        # A block boundary: the list scheduler would hoist the wait for V above the softmax
+        k.label(k.new_label("PV"))
+        k.op("DEPBAR.LE", [], ["SB0", 2 if two else 0], comment="V block kb has landed")
+        k.bar()                          # ... for every warp, and (one stage) every warp is done with K kb
+        if not two:
+            k.isetp("GT.U32", left, 1, dst=more)
+            k.add64(pk, T, dst=pk)
+            copy_tile(pk, sK, BN, guard=more)  # K kb+1 lands during O += P V
         for kk in range(BN // 16):       # O += P V, P k-step kk = S tiles 2 kk and 2 kk + 1
             pa = k.reg("p", 4)
             for r_, (j, e) in enumerate([(2 * kk, 0), (2 * kk, 2), (2 * kk + 1, 0), (2 * kk + 1, 2)]):
@@ -232,13 +271,13 @@ def build(spec: AttentionSpec) -> Kernel:
                 k.op("LDSM.16.MT88.4", [vf], [Mem(vof[dp][0], 16 * kk * rb + vof[dp][1], sV)])
                 for h in range(2):
                     k.op(mma, [o[2 * dp + h]], [pa, vf[2 * h], o[2 * dp + h]])
-        k.bar()
-        k.add64(pk, BN * rb, dst=pk)
-        k.add64(pv, BN * rb, dst=pv)
+        if two:                          # swap stages: reads to kb+1's, copies to kb+2's
+            for r in dict.fromkeys(r for r, _ in kof + vof + [(c, 0) for c in cs]):
+                k.xor(r, T, dst=r)
+        k.iadd(left, -1, dst=left)
         k.iadd(kb0, BN, dst=kb0)
 
     # query block qb: keys below 64 qb unmasked; the BM/BN blocks of keys 64 qb .. 64 qb + 63 masked
-    diag = BM // BN
     if spec.causal:
         with k.if_(k.isetp("NE", qb, "RZ")):
             with k.loop(qb if diag == 1 else k.imad(qb, diag)):
