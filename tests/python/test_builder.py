@@ -127,6 +127,49 @@ def test_list_scheduler_hides_latency_and_keeps_dependences():
     assert k.insts[-1].op == "EXIT"
 
 
+def test_latency_table_reads_unit_intervals_by_the_sm_rule():
+    t = LatencyTable.from_config(str(A100))
+    assert t.interval_of("HMMA.16816.F32") == 8 and t.interval_of("HMMA.1684.F32.TF32") == 4   # tensor entries
+    assert t.interval_of("IADD3") == 2 and t.interval_of("MUFU.EX2") == 8 and t.interval_of("BAR.SYNC") == 1
+    v100 = LatencyTable.from_config(str(ROOT / "configs" / "gpu" / "v100.textproto"))
+    assert v100.interval_of("HMMA.16816.F32") == 17        # an opcode entry overrides the tensor entry
+    assert LatencyTable().interval_of("HMMA.16816.F32") == 1   # without a config: the default interval
+    assert not t.unit_intervals and LatencyTable.from_config(str(A100), unit_intervals=True).unit_intervals
+
+
+def test_list_scheduler_fills_a_busy_unit_with_other_units_only_when_asked():
+    def build():
+        k = Kernel("t")
+        for _ in range(4):                  # independent MMAs: each holds the tensor pipe 8 cycles
+            acc = k.reg("acc", 4)
+            k.op("HMMA.16816.F32", [acc], [k.reg("a", 4), k.reg("b", 2), acc])
+        for _ in range(4):                  # short integer work written after them
+            k.iadd(k.reg("x"), 1)
+        k.exit()
+        return k
+    heads = lambda k: [i.head for i in k.insts[:-1]]
+    k = build()
+    k.schedule(LatencyTable.from_config(str(A100)))           # today's default: one issue per cycle
+    assert heads(k) == ["HMMA"] * 4 + ["IADD3"] * 4
+    k = build()
+    k.schedule(LatencyTable.from_config(str(A100), unit_intervals=True))
+    # HMMA at cycle 0; the IADD3s at 1, 3, 5, 7 (INT interval 2) while the pipe is busy; the
+    # next HMMAs at 8, 16, 24
+    assert heads(k) == ["HMMA"] + ["IADD3"] * 4 + ["HMMA"] * 3
+
+
+def test_interval_schedule_over_max_regs_falls_back_to_the_default_schedule():
+    from xpusim.gen import gemm_tc
+    spec = gemm_tc.GemmTcSpec("fp16", 128, 128, 32, wq="mxfp4")
+    plain = gemm_tc.generate(spec, LatencyTable.from_config(str(A100)))
+    regs = lambda text: int(re.search(r"^\.regs (\d+)$", text, re.M).group(1))
+    ivl = LatencyTable.from_config(str(A100), unit_intervals=True)
+    assert regs(gemm_tc.generate(spec, ivl)) > regs(plain)   # filling the tensor pipe's gaps costs registers
+    k = gemm_tc.build(spec)
+    k.max_regs = regs(plain)
+    assert k.xasm(ivl) == plain             # not program order: the one-issue-per-cycle schedule
+
+
 def asm_bits(xpusim, path):
     r = xpusim("asm", "--config", A100, path)
     assert r.returncode == 0, r.stderr

@@ -18,6 +18,7 @@ a list scheduler over each basic block driven by the config's latencies (`latenc
 from __future__ import annotations
 
 import contextlib
+import copy
 from dataclasses import dataclass, field
 
 from .latency import UNIT_OF, LatencyTable
@@ -308,16 +309,22 @@ class Kernel:
         if self._pending_labels:
             raise BuildError(f"{self.name}: label {self._pending_labels[0]} is not followed by an instruction")
         original = [(inst, list(inst.labels)) for inst in self.insts]
+        tables = []
         if latencies is not None and schedule:
-            self.schedule(latencies)
+            tables.append(latencies)
+            if latencies.unit_intervals:     # over max_regs: try one issue per cycle next
+                tables.append(copy.copy(latencies))
+                tables[-1].unit_intervals = False
+        for lat in tables:
+            self.schedule(lat)
             try:
                 regs, preds, nregs = allocate(self.insts, self.max_regs, self.name)
-            except BuildError:      # the schedule raised register pressure too far: keep program order
+                break
+            except BuildError:      # the schedule raised register pressure too far
                 self.insts = [inst for inst, _ in original]
                 for inst, labels in original:
                     inst.labels = labels
-                regs, preds, nregs = allocate(self.insts, self.max_regs, self.name)
-        else:
+        else:                       # not scheduled, or no schedule fits: program order
             regs, preds, nregs = allocate(self.insts, self.max_regs, self.name)
         lines = list(self.header) + [f".kernel {self.name}"]
         if self.params:
@@ -399,6 +406,12 @@ def _schedule_block(block: list[Inst], lat: LatencyTable, max_in_flight: int = M
             last_def[k] = i
             uses_since[k] = []
     latency = [lat.of(inst.op) for inst in block]
+    # With lat.unit_intervals, an issue holds its unit for its interval (as the SM's sub-core
+    # units do, docs/models/sm.md "Units"), so instructions of other units fill the gap.
+    unit = [UNIT_OF.get(inst.head, "MISC") for inst in block]
+    interval = [lat.interval_of(inst.op) if lat.unit_intervals else 1 for inst in block]
+    unit_free: dict[str, int] = {}
+    start = lambda i: max(ready_at[i], unit_free.get(unit[i], 0))   # earliest issue cycle
     succs: list[list[int]] = [[] for _ in range(n)]
     for i in range(n):
         preds[i].discard(i)
@@ -421,12 +434,12 @@ def _schedule_block(block: list[Inst], lat: LatencyTable, max_in_flight: int = M
     in_flight: set[int] = set()
     cycle = 0
     while ready:
-        now = [i for i in ready if ready_at[i] <= cycle]
+        now = [i for i in ready if start(i) <= cycle]
         if not now:
-            cycle = min(ready_at[i] for i in ready)
+            cycle = min(start(i) for i in ready)
             continue
         if len(in_flight) >= max_in_flight and all(var[i] for i in now):
-            later = [ready_at[i] for i in ready if not var[i]]
+            later = [start(i) for i in ready if not var[i]]
             if later:                    # wait for a consumer rather than hoist another load
                 cycle = max(cycle + 1, min(later))
                 continue
@@ -441,6 +454,7 @@ def _schedule_block(block: list[Inst], lat: LatencyTable, max_in_flight: int = M
                     in_flight.discard(p)
         if var[pick] and unconsumed[pick]:
             in_flight.add(pick)
+        unit_free[unit[pick]] = cycle + interval[pick]
         for s in succs[pick]:
             ready_at[s] = max(ready_at[s], cycle + latency[pick])
             waiting[s] -= 1

@@ -60,6 +60,9 @@ class GemmTcSpec:
     # Fragments one k-step ahead, across k-tiles (pipelined()): None = when the warp tile is at
     # least 64x64, where measured it pays for the second fragment set's registers (docs/kernels.md)
     prefetch: bool | None = None
+    # pipelined(): a block boundary before each k-step's MMAs, which keeps the next fragments'
+    # LDSMs ahead of them under the default one-issue-per-cycle scheduler (docs/kernels.md 2.3)
+    kstep_label: bool = True
 
     def validate(self) -> None:
         if self.dtype not in DTYPES:
@@ -332,7 +335,8 @@ def build(spec: GemmTcSpec) -> Kernel:
                 # A block boundary keeps the next fragments' LDSMs ahead of these MMAs: the list
                 # scheduler sees one issue per cycle, not the tensor pipe's interval, and would
                 # sink them below the MMAs (docs/kernels.md section 2.3).
-                k.label(f"KSTEP{ks}")
+                if spec.kstep_label:
+                    k.label(f"KSTEP{ks}")
                 afr, bfr = cur
                 for i in range(spec.mi):
                     for j in range(spec.ni):
