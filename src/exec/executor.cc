@@ -1,5 +1,6 @@
 #include "src/exec/executor.h"
 
+#include <algorithm>
 #include <array>
 #include <cstring>
 
@@ -204,6 +205,9 @@ void Executor::start_cta(Cta& cta, const Launch& launch, Dim3 ctaid, uint32_t li
   cta.warps.assign(nwarps, Warp{});
   cta.regfile.assign(static_cast<size_t>(nwarps) * k.regs * 32, 0);
   cta.shared.assign(launch.shared_bytes_per_cta(), 0);
+  const bool async = std::any_of(k.code.begin(), k.code.end(), [](const isa::Inst& in) { return in.op == isa::Op::LDGSTS; });
+  cta.async_warp.assign(async ? (launch.shared_bytes_per_cta() + 15) / 16 : 0, 0);
+  cta.async_group.assign(cta.async_warp.size(), 0);
   cta.local.assign(static_cast<size_t>(nwarps) * 32 * k.local_bytes, 0);
   cta.live_threads = nthreads;
   cta.warps_done = 0;

@@ -82,6 +82,7 @@ bool complete_barrier(Cta& cta, uint32_t id) {
     if (!o.bar_wait || o.bar_id != id) continue;
     const uint32_t lanes = o.bar_wait;
     o.bar_wait = 0;
+    o.groups_visible = o.groups_done;  // its waited-for copies are now the CTA's
     release_lanes(o, lanes);
   }
   return true;

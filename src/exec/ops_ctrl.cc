@@ -170,6 +170,16 @@ void op_bar(Ctx& x) {
 
 void op_nop(Ctx&) {}
 
+// LDGDEPBAR closes the warp's open cp.async commit group; DEPBAR.LE SBx, n waits until at most
+// n of its groups are in flight (the copies were made at issue: this records which may be read).
+void op_ldgdepbar(Ctx& x) { ++x.w.groups_committed; }
+void op_depbar(Ctx& x) {
+  const int64_t n = x.in.nsrc >= 2 ? x.in.src[1].imm : 0;
+  const uint32_t in_flight = static_cast<uint32_t>(std::max<int64_t>(n, 0));
+  if (x.w.groups_committed > in_flight)
+    x.w.groups_done = std::max(x.w.groups_done, x.w.groups_committed - in_flight);
+}
+
 }  // namespace
 
 void register_ctrl_handlers(Handler* t) {
@@ -186,8 +196,8 @@ void register_ctrl_handlers(Handler* t) {
   set(Op::BAR, op_bar);
   set(Op::NOP, op_nop);
   set(Op::WARPSYNC, op_nop);
-  set(Op::LDGDEPBAR, op_nop);
-  set(Op::DEPBAR, op_nop);
+  set(Op::LDGDEPBAR, op_ldgdepbar);
+  set(Op::DEPBAR, op_depbar);
 }
 
 }  // namespace xpusim::exec

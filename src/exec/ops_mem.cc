@@ -93,6 +93,34 @@ Space space_of(isa::Op op) {
   }
 }
 
+// cp.async hazards: shared bytes an LDGSTS copied may be read by its own warp once a DEPBAR
+// waited for their commit group, by other warps once a barrier followed that wait. The
+// functional copy happens at issue, so without this a kernel missing a wait would still pass.
+void mark_async(Ctx& x, uint64_t addr, uint32_t bytes, bool async) {
+  if (x.cta.async_warp.empty()) return;
+  for (uint64_t c = addr / 16; c <= (addr + bytes - 1) / 16 && c < x.cta.async_warp.size(); ++c) {
+    x.cta.async_warp[c] = async ? static_cast<uint16_t>(x.w.index + 1) : 0;
+    x.cta.async_group[c] = x.w.groups_committed;  // the open group
+  }
+}
+
+void check_async(Ctx& x, uint64_t addr, uint32_t bytes, const char* what) {
+  if (x.cta.async_warp.empty()) return;
+  for (uint64_t c = addr / 16; c <= (addr + bytes - 1) / 16 && c < x.cta.async_warp.size(); ++c) {
+    const uint16_t tag = x.cta.async_warp[c];
+    if (!tag) continue;
+    const Warp& wr = x.cta.warps[tag - 1u];
+    const bool own = &wr == &x.w;
+    const uint32_t g = x.cta.async_group[c];
+    if (g < (own ? wr.groups_done : wr.groups_visible)) continue;
+    x.faultf("{} reads shared bytes {:#x}..{:#x} that warp {}'s LDGSTS (commit group {}) copies, before {}", what,
+             c * 16, c * 16 + 15, wr.index, g,
+             g >= wr.groups_committed ? "an LDGDEPBAR closed its group and a DEPBAR waited for it"
+             : g >= wr.groups_done    ? "a DEPBAR of that warp waited for it"
+                                      : "a BAR.SYNC after that warp's DEPBAR made it visible");
+  }
+}
+
 void op_load(Ctx& x) {
   const Space sp = space_of(x.in.op);
   const uint8_t n = x.in.m.size;
@@ -100,6 +128,7 @@ void op_load(Ctx& x) {
   const bool sgn = x.in.m.flags & isa::kSigned;
   const int regs = n <= 4 ? 1 : n / 4;
   uint32_t vals[4][32];
+  if (sp == Space::Shared) for_lanes(x.exec, [&](int l) { check_async(x, x.out.addr[l], n, "LDS"); });
   for_lanes(x.exec, [&](int l) {
     const uint8_t* p = locate(x, l, sp, n, "load");
     if (n == 1) vals[0][l] = sgn ? static_cast<uint32_t>(static_cast<int8_t>(p[0])) : p[0];
@@ -122,6 +151,7 @@ void op_store(Ctx& x) {
   const Space sp = space_of(x.in.op);
   const uint8_t n = x.in.m.size;
   addresses(x, 0, sp, n, true);
+  if (sp == Space::Shared) for_lanes(x.exec, [&](int l) { mark_async(x, x.out.addr[l], n, false); });
   const isa::Operand& data = x.in.src[1];
   for_lanes(x.exec, [&](int l) {
     uint8_t* p = locate(x, l, sp, n, "store");
@@ -231,7 +261,10 @@ void op_ldgsts(Ctx& x) {
   // shared destination addresses first, then global sources (reported to the timing model)
   addresses(x, 0, Space::Shared, n, true);
   uint64_t dst[32];
-  for_lanes(x.exec, [&](int l) { dst[l] = x.out.addr[l]; });
+  for_lanes(x.exec, [&](int l) {
+    dst[l] = x.out.addr[l];
+    mark_async(x, dst[l], n, true);
+  });
   addresses(x, 1, Space::Global, n, false);
   for_lanes(x.exec, [&](int l) {
     const uint64_t g = x.out.addr[l];
@@ -251,6 +284,7 @@ void op_ldsm(Ctx& x) {
   addresses(x, 0, Space::Shared, 16, false);
   uint32_t lane_addr[32];
   for (int l = 0; l < 32; ++l) lane_addr[l] = static_cast<uint32_t>(x.out.addr[l]);
+  for (int l = 0; l < 8 * x.in.m.size; ++l) check_async(x, lane_addr[l], 16, "LDSM");
   uint32_t d[4 * 32];
   std::string err;
   const int num = x.in.m.size;

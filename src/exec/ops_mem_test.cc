@@ -499,3 +499,37 @@ TEST_CASE("ops: LDGSTS .32/.64/.128 copy global to shared, .ZFILL writes zeros",
     }
   }
 }
+
+TEST_CASE("ops: reading cp.async data before its wait (and, across warps, a barrier) faults", "[ops]") {
+  // 64 threads copy one 16-byte chunk each (LDGSTS at issue, as the executor does), then read
+  // their own chunk (`R1`) or the other warp's (`R8` = tid ^ 32). A wait is needed for the own
+  // warp's data, a wait and a barrier for another warp's; the message says what was missing.
+  auto run = [](const std::string& body) {
+    Run r(".kernel f\n.param p:u64\n.regs 16\n.shared b 2048\n"
+          "  S2R R0, SR_TID.X\n  SHF.L.U32 R1, R0, 4, RZ\n  LOP3.LUT R8, R0, 32, RZ, 0x3c, !PT\n"
+          "  SHF.L.U32 R8, R8, 4, RZ\n  IMAD.WIDE.U32 R2, R0, 16, c[p]\n" + body + "\n  EXIT\n");
+    const uint64_t pb = r.buffer(std::vector<uint32_t>(64 * 8), "buf");
+    r.go({1, 1, 1}, {64, 1, 1}, addr_words(pb));
+  };
+  const std::string copy2 = "  LDGSTS.128 [R1], [R2.64]\n  LDGDEPBAR\n  LDGSTS.128 [R1+1024], [R2.64+1024]\n  LDGDEPBAR\n";
+  INFO("own chunk, group open");
+  CHECK_THROWS_WITH(run("  LDGSTS.128 [R1], [R2.64]\n  LDS.128 R4, [R1]"),
+                    Catch::Contains("before an LDGDEPBAR closed its group and a DEPBAR waited for it"));
+  INFO("own chunk, committed, not waited");
+  CHECK_THROWS_WITH(run("  LDGSTS.128 [R1], [R2.64]\n  LDGDEPBAR\n  LDS.128 R4, [R1]"),
+                    Catch::Contains("before a DEPBAR of that warp waited for it"));
+  INFO("own chunk, waited: fine; DEPBAR.LE 1 leaves the second group in flight");
+  CHECK_NOTHROW(run(copy2 + "  DEPBAR.LE SB0, 1\n  LDS.128 R4, [R1]"));
+  CHECK_THROWS_WITH(run(copy2 + "  DEPBAR.LE SB0, 1\n  LDS.128 R4, [R1+1024]"),
+                    Catch::Contains("LDS reads shared bytes"));
+  INFO("the other warp's chunk: a wait is not enough, a barrier after it is");
+  CHECK_THROWS_WITH(run("  LDGSTS.128 [R1], [R2.64]\n  LDGDEPBAR\n  DEPBAR.LE SB0, 0\n  LDS.128 R4, [R8]"),
+                    Catch::Contains("before a BAR.SYNC after that warp's DEPBAR made it visible"));
+  CHECK_THROWS_WITH(run("  LDGSTS.128 [R1], [R2.64]\n  LDGDEPBAR\n  BAR.SYNC 0\n  DEPBAR.LE SB0, 0\n  LDS.128 R4, [R8]"),
+                    Catch::Contains("made it visible"));
+  CHECK_NOTHROW(run("  LDGSTS.128 [R1], [R2.64]\n  LDGDEPBAR\n  DEPBAR.LE SB0, 0\n  BAR.SYNC 0\n  LDS.128 R4, [R8]"));
+  INFO("a synchronous store settles the chunk; LDSM rows are checked too");
+  CHECK_NOTHROW(run("  LDGSTS.128 [R1], [R2.64]\n  STS.128 [R1], RZ\n  LDS.128 R4, [R1]"));
+  CHECK_THROWS_WITH(run("  LDGSTS.128 [R1], [R2.64]\n  LDGDEPBAR\n  LDSM.16.M88.4 R4, [R1]"),
+                    Catch::Contains("LDSM reads shared bytes"));
+}

@@ -49,6 +49,10 @@ struct Warp {
   // whose value, in some live lane, this mode did not compute.
   std::array<uint64_t, (isa::kRegSlots + 63) / 64> unknown{};
   uint32_t cursor = UINT32_MAX;  // trace replay (src/trace): the warp's trace cursor
+  // cp.async bookkeeping (the copy happens at issue; these say when a kernel may read it):
+  // commit groups closed by LDGDEPBAR, groups a DEPBAR waited for, and groups a barrier made
+  // visible to the CTA's other warps.
+  uint32_t groups_committed = 0, groups_done = 0, groups_visible = 0;
 
   bool done() const { return live == 0; }
   uint32_t runnable() const { return live & ~bsync_wait & ~bar_wait; }
@@ -67,6 +71,10 @@ struct Cta {
   std::vector<Warp> warps;
   std::vector<uint32_t> regfile;   // every warp's registers
   std::vector<uint8_t> shared;
+  // Per 16-byte chunk of shared memory: 1 + the warp whose LDGSTS last wrote it (0: written
+  // synchronously or never) and that copy's commit group. Sized only for kernels with LDGSTS.
+  std::vector<uint16_t> async_warp;
+  std::vector<uint32_t> async_group;
   std::vector<uint8_t> local;
   uint32_t live_threads = 0;
   uint32_t warps_done = 0;
