@@ -29,6 +29,27 @@ def _run(xpusim, workload, out, seed=None):
     return r, rep
 
 
+def _passes(xpusim, workload, out, seed=None):
+    """Runs `workload` and asserts it exits 0 with every check passed; returns the report."""
+    r, rep = _run(xpusim, workload, out, seed)
+    assert r.returncode == 0, f"seed {seed}: {r.stdout}{r.stderr}"
+    assert rep["checks"] and all(c["passed"] for c in rep["checks"]), f"seed {seed}"
+    return rep
+
+
+def _shipped_and_fresh(xpusim, tmp_path, shipped, write):
+    """The shipped workload passes, and so does the one `write(seed)` returns (its text), with
+    inputs made anew from a fresh seed; returns the fresh run's report."""
+    _passes(xpusim, shipped, tmp_path / "shipped")
+    seed = _seed()
+    (tmp_path / "w.textproto").write_text(write(seed))
+    return _passes(xpusim, tmp_path / "w.textproto", tmp_path / "fresh", seed)
+
+
+def _kernel(spec) -> str:
+    return str(KERNELS / f"{spec.name}.xasm")
+
+
 def _gemm_names():
     for dtype, _, (m, n, k) in ship.GEMMS_SMALL:
         yield f"gemm_tc_{dtype}_{m}" if m == n == k else f"gemm_tc_{dtype}_{m}x{n}x{k}"
@@ -37,9 +58,7 @@ def _gemm_names():
 @pytest.mark.parametrize("name", list(_gemm_names()))
 def test_gemm_passes_its_check_with_a_fresh_seed(xpusim, tmp_path, name):
     seed = _seed()
-    r, rep = _run(xpusim, WORKLOADS / f"{name}.textproto", tmp_path, seed)
-    assert r.returncode == 0, f"seed {seed}: {r.stdout}{r.stderr}"
-    assert rep["checks"] and all(c["passed"] for c in rep["checks"]), f"seed {seed}"
+    _passes(xpusim, WORKLOADS / f"{name}.textproto", tmp_path, seed)
 
 
 @pytest.mark.parametrize("dtype,tile,stages,prefetch", [
@@ -57,9 +76,7 @@ def test_gemm_fragment_prefetch_passes_its_check(xpusim, tmp_path, dtype, tile, 
     (tmp_path / f"{spec.name}.xasm").write_text(text)
     (tmp_path / "w.textproto").write_text(gemm_tc.workload(spec, m, n, k, f"{spec.name}.xasm", "w"))
     seed = _seed()
-    r, rep = _run(xpusim, tmp_path / "w.textproto", tmp_path / "out", seed)
-    assert r.returncode == 0, f"seed {seed}: {r.stdout}{r.stderr}"
-    assert rep["checks"] and all(c["passed"] for c in rep["checks"]), f"seed {seed}"
+    _passes(xpusim, tmp_path / "w.textproto", tmp_path / "out", seed)
     assert spec.frag_prefetch == (prefetch if prefetch is not None else True)
     assert ("k-tile kt+1 has landed" in text) == spec.frag_prefetch
 
@@ -67,65 +84,40 @@ def test_gemm_fragment_prefetch_passes_its_check(xpusim, tmp_path, dtype, tile, 
 @pytest.mark.parametrize("dtype,tile,size", ship.GEMMS_BLOCK_SCALED)
 def test_fp8_block_scaled_gemm_passes_its_check(xpusim, tmp_path, dtype, tile, size):
     m, n, k = size
-    r, rep = _run(xpusim, WORKLOADS / f"gemm_tc_{dtype}_bs128_{m}x{n}x{k}.textproto", tmp_path / "shipped")
-    assert r.returncode == 0, r.stdout + r.stderr
-    seed = _seed()
     spec = gemm_tc.GemmTcSpec(dtype, *tile, block_scale=True)
-    text = gemm_tc.write_workload_block_scaled(spec, m, n, k, str(tmp_path), str(KERNELS / f"{spec.name}.xasm"),
-                                               seed=seed)
-    (tmp_path / "w.textproto").write_text(text)
-    r, rep = _run(xpusim, tmp_path / "w.textproto", tmp_path / "fresh")
-    assert r.returncode == 0, f"seed {seed}: {r.stdout}{r.stderr}"
-    assert all(c["passed"] for c in rep["checks"])
+    _shipped_and_fresh(xpusim, tmp_path, WORKLOADS / f"gemm_tc_{dtype}_bs128_{m}x{n}x{k}.textproto",
+                       lambda seed: gemm_tc.write_workload_block_scaled(spec, m, n, k,
+                           str(tmp_path), _kernel(spec), seed=seed))
 
 
 @pytest.mark.parametrize("wq,group,size", ship.GEMMS_QUANT)
 def test_quantized_gemm_passes_its_check(xpusim, tmp_path, wq, group, size):
     m, n, k = size
-    r, rep = _run(xpusim, WORKLOADS / f"gemm_tc_{wq}_{m}x{n}x{k}.textproto", tmp_path / "shipped")
-    assert r.returncode == 0, r.stdout + r.stderr
-    seed = _seed()
     spec = gemm_tc.GemmTcSpec("fp16", 128, 128, 32, wq=wq, group=group or 128)
-    text = gemm_tc.write_workload_quant(spec, m, n, k, str(tmp_path), str(KERNELS / f"{spec.name}.xasm"), seed=seed)
-    (tmp_path / "w.textproto").write_text(text)
-    r, rep = _run(xpusim, tmp_path / "w.textproto", tmp_path / "fresh")
-    assert r.returncode == 0, f"seed {seed}: {r.stdout}{r.stderr}"
-    assert all(c["passed"] for c in rep["checks"])
+    _shipped_and_fresh(xpusim, tmp_path, WORKLOADS / f"gemm_tc_{wq}_{m}x{n}x{k}.textproto",
+                       lambda seed: gemm_tc.write_workload_quant(spec, m, n, k,
+                           str(tmp_path), _kernel(spec), seed=seed))
 
 
 @pytest.mark.parametrize("batch,n,k", ship.GEMVS_SMALL)
 def test_gemv_passes_its_check_with_a_fresh_seed(xpusim, tmp_path, batch, n, k):
     seed = _seed()
-    r, rep = _run(xpusim, WORKLOADS / f"gemv_fp16_b{batch}_{n}x{k}.textproto", tmp_path, seed)
-    assert r.returncode == 0, f"seed {seed}: {r.stdout}{r.stderr}"
-    assert rep["checks"] and all(c["passed"] for c in rep["checks"]), f"seed {seed}"
+    _passes(xpusim, WORKLOADS / f"gemv_fp16_b{batch}_{n}x{k}.textproto", tmp_path, seed)
 
 
 @pytest.mark.parametrize("batch,group,n,k", ship.GEMV_W4_SMALL)
 def test_gemv_4bit_passes_its_check(xpusim, tmp_path, batch, group, n, k):
-    r, rep = _run(xpusim, WORKLOADS / f"gemv_w4g{group}_b{batch}_{n}x{k}.textproto", tmp_path / "shipped")
-    assert r.returncode == 0, r.stdout + r.stderr
-    seed = _seed()
     spec = gemv.GemvSpec(batch, wbits=4, group=group)
-    text = gemv.write_workload_w4(spec, n, 2 * k, str(tmp_path), str(KERNELS / f"{spec.name}.xasm"), seed=seed)
-    (tmp_path / "w.textproto").write_text(text)
-    r, rep = _run(xpusim, tmp_path / "w.textproto", tmp_path / "fresh")
-    assert r.returncode == 0, f"seed {seed}: {r.stdout}{r.stderr}"
-    assert all(c["passed"] for c in rep["checks"])
+    _shipped_and_fresh(xpusim, tmp_path, WORKLOADS / f"gemv_w4g{group}_b{batch}_{n}x{k}.textproto",
+                       lambda seed: gemv.write_workload_w4(spec, n, 2 * k, str(tmp_path), _kernel(spec), seed=seed))
 
 
 @pytest.mark.parametrize("dtype,d,causal,bh,seq", ship.ATTN_SMALL)
 def test_attention_passes_its_check(xpusim, tmp_path, dtype, d, causal, bh, seq):
     spec = attention.AttentionSpec(dtype, d, causal)
     name = f"{spec.name.replace('flash_attn_fwd', 'attn')}_{bh}x{seq}"
-    r, rep = _run(xpusim, WORKLOADS / f"{name}.textproto", tmp_path / "shipped")
-    assert r.returncode == 0, r.stdout + r.stderr
-    seed = _seed()
-    text = attention.write_workload(spec, 1, seq, str(tmp_path), str(KERNELS / f"{spec.name}.xasm"), seed=seed)
-    (tmp_path / "w.textproto").write_text(text)
-    r, rep = _run(xpusim, tmp_path / "w.textproto", tmp_path / "fresh")
-    assert r.returncode == 0, f"seed {seed}: {r.stdout}{r.stderr}"
-    assert all(c["passed"] for c in rep["checks"])
+    _shipped_and_fresh(xpusim, tmp_path, WORKLOADS / f"{name}.textproto",
+                       lambda seed: attention.write_workload(spec, 1, seq, str(tmp_path), _kernel(spec), seed=seed))
 
 
 def _attention_2x192_passes(xpusim, tmp_path, spec):
@@ -134,9 +126,8 @@ def _attention_2x192_passes(xpusim, tmp_path, spec):
     (tmp_path / "k.xasm").write_text(attention.build(spec).xasm(LatencyTable.from_config(str(A100))))
     seed = _seed()
     (tmp_path / "w.textproto").write_text(attention.write_workload(spec, 2, 192, str(tmp_path), "k.xasm", seed=seed))
-    r, rep = _run(xpusim, tmp_path / "w.textproto", tmp_path / "out")
-    assert r.returncode == 0, f"seed {seed}: {r.stdout}{r.stderr}"
-    assert rep["checks"] and all(c["passed"] and c["nans"] == 0 for c in rep["checks"]), f"seed {seed}"
+    rep = _passes(xpusim, tmp_path / "w.textproto", tmp_path / "out", seed)
+    assert all(c["nans"] == 0 for c in rep["checks"]), f"seed {seed}"
     return rep
 
 
@@ -214,16 +205,11 @@ def test_causal_attention_differs_from_full_attention(xpusim, tmp_path):
 @pytest.mark.parametrize("kind", rowwise.KINDS)
 def test_rowwise_passes_its_check(xpusim, tmp_path, kind):
     _, rows, n = next(x for x in ship.ROWWISE_SMALL if x[0] == kind)
-    r, rep = _run(xpusim, WORKLOADS / f"{kind}_fp16_{rows}x{n}.textproto", tmp_path / "shipped")
-    assert r.returncode == 0, r.stdout + r.stderr
     # fresh inputs: the .npy inputs and reference are written anew with a fresh seed
-    seed = _seed()
     spec = rowwise.RowwiseSpec(kind)
-    text = rowwise.write_workload(spec, 2 * rows, 2 * n, str(tmp_path), str(KERNELS / f"{spec.name}.xasm"), seed=seed)
-    (tmp_path / "w.textproto").write_text(text)
-    r, rep = _run(xpusim, tmp_path / "w.textproto", tmp_path / "fresh")
-    assert r.returncode == 0, f"seed {seed}: {r.stdout}{r.stderr}"
-    assert all(c["passed"] for c in rep["checks"])
+    _shipped_and_fresh(xpusim, tmp_path, WORKLOADS / f"{kind}_fp16_{rows}x{n}.textproto",
+                       lambda seed: rowwise.write_workload(spec, 2 * rows, 2 * n, str(tmp_path), _kernel(spec),
+                                                           seed=seed))
 
 
 def test_a_wrong_rowwise_reference_fails(xpusim, tmp_path):
