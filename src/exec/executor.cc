@@ -194,32 +194,37 @@ std::vector<uint8_t> make_cbank(const isa::Kernel& k, Dim3 grid, Dim3 block, con
   return cb;
 }
 
-void Executor::start_cta(Cta& cta, const Launch& launch, Dim3 ctaid, uint32_t linear_id, uint32_t sm_id) const {
-  const isa::Kernel& k = *launch.kernel;
+void Executor::init_cta(Cta& cta, const Launch& launch, Dim3 ctaid, uint32_t linear_id, uint32_t sm_id) {
   cta.ctaid = ctaid;
   cta.linear_id = linear_id;
   cta.sm_id = sm_id;
   cta.launch = &launch;
   const uint32_t nthreads = launch.threads_per_cta();
-  const uint32_t nwarps = launch.warps_per_cta();
-  cta.warps.assign(nwarps, Warp{});
-  cta.regfile.assign(static_cast<size_t>(nwarps) * k.regs * 32, 0);
-  cta.shared.assign(launch.shared_bytes_per_cta(), 0);
-  const bool async = std::any_of(k.code.begin(), k.code.end(), [](const isa::Inst& in) { return in.op == isa::Op::LDGSTS; });
-  cta.async_warp.assign(async ? (launch.shared_bytes_per_cta() + 15) / 16 : 0, 0);
-  cta.async_group.assign(cta.async_warp.size(), 0);
-  cta.local.assign(static_cast<size_t>(nwarps) * 32 * k.local_bytes, 0);
+  cta.warps.assign(launch.warps_per_cta(), Warp{});
   cta.live_threads = nthreads;
   cta.warps_done = 0;
   cta.bars = {};
-  for (uint32_t i = 0; i < nwarps; ++i) {
+  for (uint32_t i = 0; i < cta.warps.size(); ++i) {
     Warp& w = cta.warps[i];
     w.index = i;
-    w.regs = cta.regfile.data() + static_cast<size_t>(i) * k.regs * 32;
-    w.local = cta.local.data() + static_cast<size_t>(i) * 32 * k.local_bytes;
     const uint32_t lanes = std::min<uint32_t>(32, nthreads - i * 32);
     w.launched = w.live = lanes == 32 ? 0xffffffffu : ((1u << lanes) - 1);
     w.pred[isa::kPT] = 0xffffffffu;
+  }
+}
+
+void Executor::start_cta(Cta& cta, const Launch& launch, Dim3 ctaid, uint32_t linear_id, uint32_t sm_id) const {
+  const isa::Kernel& k = *launch.kernel;
+  init_cta(cta, launch, ctaid, linear_id, sm_id);
+  const size_t nwarps = cta.warps.size();
+  cta.regfile.assign(nwarps * k.regs * 32, 0);
+  cta.shared.assign(launch.shared_bytes_per_cta(), 0);
+  cta.async_warp.assign(k.has_ldgsts ? (launch.shared_bytes_per_cta() + 15) / 16 : 0, 0);
+  cta.async_group.assign(cta.async_warp.size(), 0);
+  cta.local.assign(nwarps * 32 * k.local_bytes, 0);
+  for (size_t i = 0; i < nwarps; ++i) {
+    cta.warps[i].regs = cta.regfile.data() + i * k.regs * 32;
+    cta.warps[i].local = cta.local.data() + i * 32 * k.local_bytes;
   }
 }
 

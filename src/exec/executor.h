@@ -69,6 +69,11 @@ class Executor {
 
   GlobalMemory& gmem() { return gmem_; }
 
+ protected:
+  // What every front end sets up for a CTA: its ids, its warps (index, launched and live lanes,
+  // PT), no barrier arrivals. start_cta adds registers and memories; trace replay its cursors.
+  static void init_cta(Cta& cta, const Launch& launch, Dim3 ctaid, uint32_t linear_id, uint32_t sm_id);
+
  private:
   void check_unknown(const Cta& cta, const Warp& w, const isa::Inst& in) const;
   void track_unknown(Cta& cta, Warp& w, const isa::Inst& in, const DynInst& out);

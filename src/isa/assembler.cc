@@ -1,5 +1,6 @@
 #include "src/isa/assembler.h"
 
+#include <algorithm>
 #include <fmt/format.h>
 
 #include <cctype>
@@ -354,6 +355,7 @@ void Assembler::finish(PendingKernel& pk) {
     errors_.addf(loc(pk.line, 1), "kernel '{}': control bits must be written on every instruction or on none ({} of {} have them)",
                  k.name, with_ctrl, k.code.size());
   k.ctrl_given = with_ctrl != 0;
+  k.has_ldgsts = std::any_of(k.code.begin(), k.code.end(), [](const Inst& in) { return in.op == Op::LDGSTS; });
   if (!k.ctrl_given) {
     // LDGDEPBAR counts groups on the one counter the kernel's DEPBARs wait on.
     const Inst* first = nullptr;

@@ -193,6 +193,7 @@ struct Kernel {
   std::vector<SharedSymbol> shared_symbols;
   std::vector<Inst> code;       // pc = index
   bool ctrl_given = false;      // every instruction carried control bits in the source
+  bool has_ldgsts = false;      // some instruction is an LDGSTS (arms the cp.async ordering check)
 };
 
 // Dependence slots: registers R0..R254 are slots 0..254 (255, RZ, is never used), predicates

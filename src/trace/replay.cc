@@ -191,22 +191,9 @@ void TraceExecutor::start_cta(exec::Cta& cta, const exec::Launch& launch, exec::
   for (const Kernel& e : kernels_)
     if (e.launch == &launch) k = &e;
   SIM_CHECK(k, "trace replay: launch '{}' has no trace", launch.name);
-  cta.ctaid = ctaid;
-  cta.linear_id = linear_id;
-  cta.sm_id = sm_id;
-  cta.launch = &launch;
-  const uint32_t nthreads = launch.threads_per_cta();
-  const uint32_t nwarps = launch.warps_per_cta();
-  cta.warps.assign(nwarps, exec::Warp{});
-  cta.live_threads = nthreads;
-  cta.warps_done = 0;
-  cta.bars = {};
-  for (uint32_t i = 0; i < nwarps; ++i) {
+  init_cta(cta, launch, ctaid, linear_id, sm_id);
+  for (uint32_t i = 0; i < cta.warps.size(); ++i) {
     exec::Warp& w = cta.warps[i];
-    w.index = i;
-    const uint32_t lanes = std::min<uint32_t>(32, nthreads - i * 32);
-    w.launched = w.live = lanes == 32 ? 0xffffffffu : ((1u << lanes) - 1);
-    w.pred[isa::kPT] = 0xffffffffu;
     if (free_.empty()) {
       free_.push_back(static_cast<uint32_t>(cursors_.size()));
       cursors_.emplace_back();
