@@ -96,8 +96,8 @@ Space space_of(isa::Op op) {
 // cp.async hazards: shared bytes an LDGSTS copied may be read by its own warp once a DEPBAR
 // waited for their commit group, by other warps once a barrier followed that wait. The
 // functional copy happens at issue, so without this a kernel missing a wait would still pass.
+// Callers check that the CTA's kernel has the table (async_warp not empty).
 void mark_async(Ctx& x, uint64_t addr, uint32_t bytes, bool async) {
-  if (x.cta.async_warp.empty()) return;
   for (uint64_t c = addr / 16; c <= (addr + bytes - 1) / 16 && c < x.cta.async_warp.size(); ++c) {
     x.cta.async_warp[c] = async ? static_cast<uint16_t>(x.w.index + 1) : 0;
     x.cta.async_group[c] = x.w.groups_committed;  // the open group
@@ -105,7 +105,6 @@ void mark_async(Ctx& x, uint64_t addr, uint32_t bytes, bool async) {
 }
 
 void check_async(Ctx& x, uint64_t addr, uint32_t bytes, const char* what) {
-  if (x.cta.async_warp.empty()) return;
   for (uint64_t c = addr / 16; c <= (addr + bytes - 1) / 16 && c < x.cta.async_warp.size(); ++c) {
     const uint16_t tag = x.cta.async_warp[c];
     if (!tag) continue;
@@ -128,7 +127,8 @@ void op_load(Ctx& x) {
   const bool sgn = x.in.m.flags & isa::kSigned;
   const int regs = n <= 4 ? 1 : n / 4;
   uint32_t vals[4][32];
-  if (sp == Space::Shared) for_lanes(x.exec, [&](int l) { check_async(x, x.out.addr[l], n, "LDS"); });
+  if (sp == Space::Shared && !x.cta.async_warp.empty())  // only kernels with LDGSTS pay for the check
+    for_lanes(x.exec, [&](int l) { check_async(x, x.out.addr[l], n, "LDS"); });
   for_lanes(x.exec, [&](int l) {
     const uint8_t* p = locate(x, l, sp, n, "load");
     if (n == 1) vals[0][l] = sgn ? static_cast<uint32_t>(static_cast<int8_t>(p[0])) : p[0];
@@ -151,7 +151,8 @@ void op_store(Ctx& x) {
   const Space sp = space_of(x.in.op);
   const uint8_t n = x.in.m.size;
   addresses(x, 0, sp, n, true);
-  if (sp == Space::Shared) for_lanes(x.exec, [&](int l) { mark_async(x, x.out.addr[l], n, false); });
+  if (sp == Space::Shared && !x.cta.async_warp.empty())
+    for_lanes(x.exec, [&](int l) { mark_async(x, x.out.addr[l], n, false); });
   const isa::Operand& data = x.in.src[1];
   for_lanes(x.exec, [&](int l) {
     uint8_t* p = locate(x, l, sp, n, "store");
@@ -284,7 +285,8 @@ void op_ldsm(Ctx& x) {
   addresses(x, 0, Space::Shared, 16, false);
   uint32_t lane_addr[32];
   for (int l = 0; l < 32; ++l) lane_addr[l] = static_cast<uint32_t>(x.out.addr[l]);
-  for (int l = 0; l < 8 * x.in.m.size; ++l) check_async(x, lane_addr[l], 16, "LDSM");
+  if (!x.cta.async_warp.empty())
+    for (int l = 0; l < 8 * x.in.m.size; ++l) check_async(x, lane_addr[l], 16, "LDSM");
   uint32_t d[4 * 32];
   std::string err;
   const int num = x.in.m.size;
